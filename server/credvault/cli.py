@@ -1,0 +1,63 @@
+"""The `credvault` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from credvault import __version__
+from credvault.config import Settings, from_env
+from credvault.embedded import EmbeddedOpenBao
+from credvault.errors import ConfigError
+from credvault.logs import configure_logging
+from credvault.policy import policy_text
+from credvault.server import serve
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="credvault", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"credvault {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "serve",
+        help="run the gRPC server (uses VAULT_ADDR, or an embedded OpenBao when it is not set)",
+    )
+    commands.add_parser("vault-policy", help="print the least-privilege Vault policy credvault needs")
+    args = parser.parse_args(argv)
+    try:
+        settings = from_env()
+        if args.command == "vault-policy":
+            print(policy_text(settings.vault.mount, settings.vault.prefix), end="")
+            return 0
+        configure_logging(settings.log_level)
+        return _serve(settings)
+    except ConfigError as error:
+        print(f"credvault: {error.message}", file=sys.stderr)
+        return 2
+
+
+def _serve(settings: Settings) -> int:
+    embedded = None if settings.vault.addr else EmbeddedOpenBao(settings.data_dir, settings.vault)
+    vault = settings.vault
+    try:
+        if embedded is not None:
+            vault = embedded.start()
+            _say(f"Vault: embedded OpenBao at {vault.addr}, data in {settings.data_dir}")
+        else:
+            _say(f"Vault: {vault.addr}")
+        asyncio.run(serve(settings, vault, _announce))
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+def _announce(line: str) -> None:
+    _say(line)
+    address = line.rsplit(" ", 1)[-1]
+    _say(f"try: grpcurl -plaintext {address} credvault.v1.CredentialVault/ListProviders")
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)

@@ -1,0 +1,125 @@
+"""Settings, read from the environment in one place. Every variable is listed in the README."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from credvault.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class VaultSettings:
+    """How to reach Vault. With no `addr`, `credvault serve` runs an embedded OpenBao."""
+
+    addr: str | None = None
+    token: str | None = field(default=None, repr=False)
+    role_id: str | None = None
+    secret_id: str | None = field(default=None, repr=False)
+    approle_mount: str = "approle"
+    namespace: str | None = None
+    cacert: str | None = None
+    """A CA bundle to verify Vault's TLS certificate with; default: the system's."""
+    mount: str = "credvault"
+    """The KV v2 mount holding the connections."""
+    prefix: str = "connections"
+    """The folder under the mount: one entry per connection at `<prefix>/<tenant_id>/<connection_id>`."""
+    create_mount: bool = True
+    """Create the KV v2 mount at start-up when it is missing (needs a token allowed to)."""
+    timeout: float = 5.0
+    """Seconds one Vault request may take."""
+    threads: int = 8
+    """Threads making Vault requests (hvac is synchronous)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    listen: str = "127.0.0.1:50051"
+    vault: VaultSettings = field(default_factory=VaultSettings)
+    data_dir: Path = field(default_factory=lambda: default_data_dir(os.environ))
+    """Where the embedded OpenBao keeps its storage and keys."""
+    provider_urls: Mapping[str, str] = field(default_factory=dict)
+    """Base-URL templates overriding the providers' own, by provider id."""
+    verify_timeout: float = 10.0
+    """Seconds a provider's test call may take (less when the caller's deadline is nearer)."""
+    log_level: str = "INFO"
+    shutdown_grace: float = 10.0
+    """Seconds in-flight calls get to finish on SIGTERM/SIGINT."""
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "credvault"
+
+
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Reads the settings; raises ConfigError naming the variable that is wrong."""
+    env = os.environ if env is None else env
+    vault = VaultSettings(
+        addr=env.get("VAULT_ADDR") or None,
+        token=env.get("VAULT_TOKEN") or None,
+        role_id=env.get("VAULT_ROLE_ID") or None,
+        secret_id=env.get("VAULT_SECRET_ID") or None,
+        approle_mount=env.get("CREDVAULT_VAULT_APPROLE_MOUNT", "approle"),
+        namespace=env.get("VAULT_NAMESPACE") or None,
+        cacert=env.get("VAULT_CACERT") or None,
+        mount=env.get("CREDVAULT_VAULT_MOUNT", "credvault"),
+        prefix=env.get("CREDVAULT_VAULT_PREFIX", "connections").strip("/"),
+        create_mount=_bool(env, "CREDVAULT_VAULT_CREATE_MOUNT", True),
+        timeout=_number(env, "CREDVAULT_VAULT_TIMEOUT", 5.0),
+        threads=int(_number(env, "CREDVAULT_VAULT_THREADS", 8)),
+    )
+    if vault.addr and not vault.token and not (vault.role_id and vault.secret_id):
+        raise ConfigError("VAULT_ADDR is set but neither VAULT_TOKEN nor VAULT_ROLE_ID + VAULT_SECRET_ID is")
+    return Settings(
+        listen=env.get("CREDVAULT_LISTEN", "127.0.0.1:50051"),
+        vault=vault,
+        data_dir=Path(env["CREDVAULT_DATA_DIR"]) if env.get("CREDVAULT_DATA_DIR") else default_data_dir(env),
+        provider_urls=_provider_urls(env.get("CREDVAULT_PROVIDER_URLS", "")),
+        verify_timeout=_number(env, "CREDVAULT_VERIFY_TIMEOUT", 10.0),
+        log_level=env.get("CREDVAULT_LOG_LEVEL", "INFO").upper(),
+        shutdown_grace=_number(env, "CREDVAULT_SHUTDOWN_GRACE", 10.0),
+    )
+
+
+def _provider_urls(raw: str) -> dict[str, str]:
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"CREDVAULT_PROVIDER_URLS is not valid JSON: {exc}") from None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ConfigError(
+            'CREDVAULT_PROVIDER_URLS must be a JSON object {"provider_id": "base URL template"}'
+        )
+    return value
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")

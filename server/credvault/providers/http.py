@@ -1,0 +1,117 @@
+"""The seam between provider verify functions and httpx: transport failures become our exceptions,
+answers the provider gives about the credentials stay answers.
+
+Translated here, for every provider alike: timeouts and connection errors, 5xx (UNAVAILABLE), 429
+(rate-limited, with Retry-After), and redirects (never followed with credentials attached).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Mapping
+
+import httpx
+
+from credvault.errors import ProviderUnavailableError, RateLimitedError
+from credvault.model import Verdict
+from credvault.providers.spec import VerifyRequest
+
+
+async def send(
+    request: VerifyRequest,
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+    provider_name: str,
+) -> httpx.Response:
+    """Sends one request and returns the provider's answer when it says something about the
+    credentials (2xx, 3xx, 4xx but 429). Raises for everything else."""
+    meta: dict[str, str] = {}
+    try:
+        response = await request.http.request(
+            method,
+            url,
+            headers=request.headers if headers is None else headers,
+            params=params,
+            timeout=request.timeout,
+            follow_redirects=False,
+        )
+    except httpx.TimeoutException:
+        raise ProviderUnavailableError(
+            f"{provider_name} did not answer within {request.timeout:.1f}s; try again later",
+            reason="PROVIDER_TIMEOUT",
+            metadata=meta,
+        ) from None
+    except httpx.TransportError as exc:
+        raise ProviderUnavailableError(
+            f"{provider_name} could not be reached ({type(exc).__name__}); try again later",
+            reason="PROVIDER_UNREACHABLE",
+            metadata=meta,
+        ) from None
+    status = response.status_code
+    meta["provider_http_status"] = str(status)
+    if status == 429:
+        retry_after = retry_after_seconds(response.headers.get("retry-after"))
+        raise RateLimitedError(
+            f"{provider_name} is rate-limiting requests; try again"
+            + (f" in {retry_after:.0f}s" if retry_after is not None else " later"),
+            metadata=meta,
+            retry_after=retry_after,
+        )
+    if status >= 500:
+        retry_after = retry_after_seconds(response.headers.get("retry-after"))
+        raise ProviderUnavailableError(
+            f"{provider_name} answered HTTP {status} (a fault on its side); try again later",
+            reason="PROVIDER_ERROR",
+            metadata=meta,
+            retry_after=retry_after,
+        )
+    return response
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Parses Retry-After as seconds or as an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def rejected(response: httpx.Response, reason: str, hint: str) -> Verdict:
+    return Verdict(ok=False, reason=reason, http_status=response.status_code, hint=hint)
+
+
+def unexpected(response: httpx.Response, provider_name: str) -> Verdict:
+    """The verdict for an answer the provider's own mapping does not cover."""
+    if response.is_redirect:
+        return rejected(
+            response,
+            "UNEXPECTED_REDIRECT",
+            f"{provider_name} answered with a redirect, which credvault does not follow with "
+            "credentials attached: check the site or base URL.",
+        )
+    return rejected(
+        response,
+        "UNEXPECTED_RESPONSE",
+        f"{provider_name} answered HTTP {response.status_code} to the test call; check the "
+        "credentials and settings against the provider's guide.",
+    )
+
+
+def json_message(response: httpx.Response) -> str:
+    """The `message` of a JSON error body, or '' when there is none (bodies are never echoed whole)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    message = body.get("message") if isinstance(body, dict) else None
+    return message if isinstance(message, str) else ""

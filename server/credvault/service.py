@@ -1,0 +1,344 @@
+"""The use cases behind the RPCs. Knows nothing of gRPC; raises credvault errors."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime
+
+import httpx
+
+from credvault.errors import (
+    AlreadyExistsError,
+    CredvaultError,
+    FailedPreconditionError,
+    FieldViolation,
+    InvalidArgumentError,
+    NotFoundError,
+)
+from credvault.model import (
+    AuthHeaders,
+    ConnectionRecord,
+    Credentials,
+    Deadline,
+    Outcome,
+    Status,
+    Verdict,
+    id_violation,
+    utcnow,
+)
+from credvault.providers.registry import ProviderRegistry, check_labels
+from credvault.providers.spec import ProviderSpec, VerifyRequest
+from credvault.store import StoredConnection, VaultStore, not_found
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+UPDATABLE = ("credentials", "config", "labels")
+
+
+class CredentialService:
+    def __init__(
+        self,
+        registry: ProviderRegistry,
+        store: VaultStore,
+        http: httpx.AsyncClient,
+        verify_timeout: float,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._registry = registry
+        self._store = store
+        self._http = http
+        self._verify_timeout = verify_timeout
+        self._clock = clock
+
+    def providers(self) -> list[ProviderSpec]:
+        return self._registry.all()
+
+    def base_url_template(self, spec: ProviderSpec) -> str:
+        return self._registry.template(spec)
+
+    async def create(
+        self,
+        tenant_id: str,
+        connection_id: str,
+        provider: str,
+        credentials: Mapping[str, str],
+        config: Mapping[str, str],
+        labels: Mapping[str, str],
+        deadline: Deadline,
+    ) -> ConnectionRecord:
+        """Verifies the credentials with the provider and stores them only if they are accepted."""
+        violations = _id_violations(tenant_id, connection_id or "generated")
+        violations += check_labels(labels)
+        if not provider:
+            violations.append(FieldViolation("provider", "required: a provider id from ListProviders"))
+        if violations:
+            raise InvalidArgumentError(violations)
+        spec = self._registry.get(provider)
+        secret, normalised = self._registry.check_input(spec, credentials, config)
+        connection_id = connection_id or str(uuid.uuid4())
+        if await self._store.exists(tenant_id, connection_id, deadline.remaining()):
+            raise AlreadyExistsError(f"connection {connection_id} already exists for tenant {tenant_id}")
+        outcome, learnt = await self._checked(spec, secret, normalised, deadline)
+        now = self._clock()
+        record = ConnectionRecord(
+            tenant_id=tenant_id,
+            connection_id=connection_id,
+            provider=spec.id,
+            config=learnt.config,
+            labels=dict(labels),
+            status=Status.ACTIVE,
+            created_at=now,
+            updated_at=now,
+            last_verified_at=outcome.checked_at,
+            expires_at=learnt.expires_at,
+            last_outcome=outcome,
+        )
+        await self._store.create(record, secret, deadline.remaining())
+        log.info(
+            "created connection",
+            extra={"tenant_id": tenant_id, "connection_id": connection_id, "provider": spec.id},
+        )
+        return record
+
+    async def get(self, tenant_id: str, connection_id: str, deadline: Deadline) -> ConnectionRecord:
+        return self._current((await self._read(tenant_id, connection_id, deadline)).record)
+
+    async def list(
+        self, tenant_id: str, provider: str, page_size: int, page_token: str, deadline: Deadline
+    ) -> tuple[list[ConnectionRecord], str]:
+        violations = [v for v in [id_violation("tenant_id", tenant_id)] if v]
+        if page_size < 0 or page_size > MAX_PAGE_SIZE:
+            violations.append(
+                FieldViolation("page_size", f"must be 0 to {MAX_PAGE_SIZE} (0: {DEFAULT_PAGE_SIZE})")
+            )
+        after = _decode_page_token(tenant_id, provider, page_token)
+        if after is None:
+            violations.append(
+                FieldViolation("page_token", "not a token from a previous page of this listing")
+            )
+        if provider and not violations:
+            self._registry.get(provider)
+        if violations:
+            raise InvalidArgumentError(violations)
+        ids = [i for i in await self._store.list_ids(tenant_id, deadline.remaining()) if i > (after or "")]
+        page = ids[: page_size or DEFAULT_PAGE_SIZE]
+        reads = await asyncio.gather(*(self._read_if_present(tenant_id, i, deadline) for i in page))
+        records = [self._current(s.record) for s in reads if s is not None]
+        if provider:
+            records = [r for r in records if r.provider == provider]
+        more = len(ids) > len(page)
+        return records, _encode_page_token(tenant_id, provider, page[-1]) if more else ""
+
+    async def update(
+        self,
+        tenant_id: str,
+        connection_id: str,
+        changes: Mapping[str, Mapping[str, str]],
+        deadline: Deadline,
+    ) -> ConnectionRecord:
+        """Applies `changes` (a subset of credentials/config/labels, each replaced whole). New
+        credentials or config are verified first; a rejected change leaves the connection as it was."""
+        violations = _id_violations(tenant_id, connection_id)
+        if not changes:
+            violations.append(
+                FieldViolation("update_mask", "nothing to update: give credentials, config or labels")
+            )
+        if "labels" in changes:
+            violations += check_labels(changes["labels"])
+        if violations:
+            raise InvalidArgumentError(violations)
+        stored = await self._read(tenant_id, connection_id, deadline)
+        record, secret = stored.record, stored.credentials
+        now = self._clock()
+        if "credentials" in changes or "config" in changes:
+            spec = self._spec_of(record)
+            secret, normalised = self._registry.check_input(
+                spec,
+                changes.get("credentials", secret),
+                changes.get("config", record.config),
+            )
+            outcome, learnt = await self._checked(spec, secret, normalised, deadline)
+            record = replace(record, config=learnt.config, expires_at=learnt.expires_at).with_outcome(
+                outcome, now
+            )
+        if "labels" in changes:
+            record = replace(record, labels=dict(changes["labels"]))
+        record = replace(record, updated_at=now)
+        await self._store.replace(record, secret, stored.version, deadline.remaining())
+        log.info(
+            "updated connection",
+            extra={"tenant_id": tenant_id, "connection_id": connection_id, "changed": sorted(changes)},
+        )
+        return self._current(record)
+
+    async def delete(
+        self, tenant_id: str, connection_id: str, allow_missing: bool, deadline: Deadline
+    ) -> None:
+        violations = _id_violations(tenant_id, connection_id)
+        if violations:
+            raise InvalidArgumentError(violations)
+        existed = await self._store.delete(tenant_id, connection_id, deadline.remaining())
+        if not existed and not allow_missing:
+            raise not_found(tenant_id, connection_id)
+        if existed:
+            log.info("deleted connection", extra={"tenant_id": tenant_id, "connection_id": connection_id})
+
+    async def verify(self, tenant_id: str, connection_id: str, deadline: Deadline) -> ConnectionRecord:
+        """Checks the stored credentials again and records the verdict; a rejection is recorded, not
+        raised. Raises only when the check could not be made."""
+        stored = await self._read(tenant_id, connection_id, deadline)
+        spec = self._spec_of(stored.record)
+        verdict = await self._verify(spec, stored.credentials, stored.record.config, deadline)
+        now = self._clock()
+        record = stored.record.with_outcome(Outcome.of(verdict, now), now)
+        await self._store.replace(record, stored.credentials, stored.version, deadline.remaining())
+        log.info(
+            "verified connection",
+            extra={
+                "tenant_id": tenant_id,
+                "connection_id": connection_id,
+                "provider": spec.id,
+                "reason": verdict.reason,
+            },
+        )
+        return self._current(record)
+
+    async def auth_headers(self, tenant_id: str, connection_id: str, deadline: Deadline) -> AuthHeaders:
+        stored = await self._read(tenant_id, connection_id, deadline)
+        record = self._current(stored.record)
+        spec = self._spec_of(record)
+        if record.status is Status.EXPIRED:
+            raise FailedPreconditionError(
+                f"the credentials of connection {connection_id} expired at {record.expires_at:%Y-%m-%d %H:%M} UTC; "
+                "create a new token and pass it to UpdateConnection",
+                reason="CREDENTIALS_EXPIRED",
+                metadata={"provider": spec.id},
+                help_url=spec.docs_url,
+            )
+        if record.status is Status.INVALID:
+            hint = record.last_outcome.hint if record.last_outcome else ""
+            raise FailedPreconditionError(
+                f"connection {connection_id} failed its last verification; {hint} "
+                "Then call UpdateConnection with new credentials, or VerifyConnection if fixed at the provider.",
+                reason="CONNECTION_INVALID",
+                metadata={"provider": spec.id},
+                help_url=spec.docs_url,
+            )
+        return AuthHeaders(
+            headers=spec.build_headers(stored.credentials, record.config),
+            base_url=self._registry.base_url(spec, record.config),
+            expires_at=record.expires_at,
+        )
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    async def _read(self, tenant_id: str, connection_id: str, deadline: Deadline) -> StoredConnection:
+        violations = _id_violations(tenant_id, connection_id)
+        if violations:
+            raise InvalidArgumentError(violations)
+        return await self._store.read(tenant_id, connection_id, deadline.remaining())
+
+    async def _read_if_present(
+        self, tenant_id: str, connection_id: str, deadline: Deadline
+    ) -> StoredConnection | None:
+        try:
+            return await self._store.read(tenant_id, connection_id, deadline.remaining())
+        except NotFoundError:
+            return None  # deleted between the listing and the read
+
+    def _current(self, record: ConnectionRecord) -> ConnectionRecord:
+        status = record.effective_status(self._clock())
+        return record if status is record.status else replace(record, status=status)
+
+    def _spec_of(self, record: ConnectionRecord) -> ProviderSpec:
+        spec = self._registry.find(record.provider)
+        if spec is None:
+            raise FailedPreconditionError(
+                f"connection {record.connection_id} belongs to provider {record.provider}, "
+                "which this server no longer has installed",
+                reason="PROVIDER_NOT_INSTALLED",
+                metadata={"provider": record.provider},
+            )
+        return spec
+
+    async def _checked(
+        self, spec: ProviderSpec, secret: Credentials, config: Mapping[str, str], deadline: Deadline
+    ) -> tuple[Outcome, Verdict]:
+        """Verifies new credentials; raises FAILED_PRECONDITION with the provider's reason and hint when
+        they are rejected or already expired. Returns the outcome and the verdict with the config and
+        expiry to store."""
+        verdict = await self._verify(spec, secret, config, deadline)
+        now = self._clock()
+        meta = {"provider": spec.id, "provider_http_status": str(verdict.http_status)}
+        if not verdict.ok:
+            raise FailedPreconditionError(
+                f"{spec.display_name} rejected the credentials (HTTP {verdict.http_status}, "
+                f"{verdict.reason}): {verdict.hint}",
+                reason=verdict.reason,
+                metadata={**meta, "hint": verdict.hint},
+                help_url=spec.docs_url,
+            )
+        learnt_config = {**config, **verdict.config}
+        expires_at = verdict.expires_at or (spec.expires_at(learnt_config) if spec.expires_at else None)
+        if expires_at is not None and expires_at <= now:
+            raise FailedPreconditionError(
+                f"the credentials expired at {expires_at:%Y-%m-%d %H:%M} UTC; create a new token",
+                reason="CREDENTIALS_EXPIRED",
+                metadata=meta,
+                help_url=spec.docs_url,
+            )
+        return Outcome.of(verdict, now), replace(verdict, config=learnt_config, expires_at=expires_at)
+
+    async def _verify(
+        self, spec: ProviderSpec, secret: Credentials, config: Mapping[str, str], deadline: Deadline
+    ) -> Verdict:
+        timeout = deadline.remaining(cap=self._verify_timeout) or 0.0
+        request = VerifyRequest(
+            http=self._http,
+            credentials=secret,
+            config=config,
+            base_url=self._registry.base_url(spec, config),
+            headers=spec.build_headers(secret, config),
+            timeout=max(timeout - 0.05, 0.01),
+            render_base_url=lambda other: self._registry.base_url(spec, other),
+        )
+        try:
+            return await spec.verify(request)
+        except CredvaultError as error:
+            error.metadata["provider"] = spec.id
+            raise
+
+
+def _id_violations(tenant_id: str, connection_id: str) -> list[FieldViolation]:
+    found: Iterable[FieldViolation | None] = (
+        id_violation("tenant_id", tenant_id),
+        id_violation("connection_id", connection_id),
+    )
+    return [v for v in found if v is not None]
+
+
+def _encode_page_token(tenant_id: str, provider: str, after: str) -> str:
+    raw = "\n".join((tenant_id, provider, after)).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_page_token(tenant_id: str, provider: str, token: str) -> str | None:
+    """The id to list after; '' for the first page; None when the token is not one of ours."""
+    if not token:
+        return ""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    parts = raw.split("\n")
+    if len(parts) != 3 or parts[:2] != [tenant_id, provider]:
+        return None
+    return parts[2]

@@ -1,0 +1,173 @@
+"""The gRPC face of the service: turns requests into service calls and records into messages.
+Knows nothing of Vault or HTTP; errors are mapped by `credvault.status`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import grpc
+from google.protobuf import timestamp_pb2
+
+from credvault.errors import FieldViolation, InvalidArgumentError
+from credvault.model import ConnectionRecord, Deadline, Outcome, Status
+from credvault.providers.spec import FieldLocation, ProviderSpec
+from credvault.service import UPDATABLE, CredentialService
+from credvault.v1 import credvault_pb2 as pb
+from credvault.v1 import credvault_pb2_grpc as pb_grpc
+
+_STATUS = {
+    Status.ACTIVE: pb.CONNECTION_STATUS_ACTIVE,
+    Status.INVALID: pb.CONNECTION_STATUS_INVALID,
+    Status.EXPIRED: pb.CONNECTION_STATUS_EXPIRED,
+    Status.UNVERIFIED: pb.CONNECTION_STATUS_UNVERIFIED,
+}
+_LOCATION = {
+    FieldLocation.CREDENTIALS: pb.FIELD_LOCATION_CREDENTIALS,
+    FieldLocation.CONFIG: pb.FIELD_LOCATION_CONFIG,
+}
+
+
+def _deadline(context: grpc.aio.ServicerContext) -> Deadline:
+    return Deadline(context.time_remaining())
+
+
+class CredentialVaultServicer(pb_grpc.CredentialVaultServicer):
+    def __init__(self, service: CredentialService) -> None:
+        self._service = service
+
+    async def CreateConnection(
+        self, request: pb.CreateConnectionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Connection:
+        record = await self._service.create(
+            tenant_id=request.tenant_id,
+            connection_id=request.connection_id,
+            provider=request.provider,
+            credentials=dict(request.credentials),
+            config=dict(request.config),
+            labels=dict(request.labels),
+            deadline=_deadline(context),
+        )
+        return connection_message(record)
+
+    async def GetConnection(
+        self, request: pb.GetConnectionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Connection:
+        record = await self._service.get(request.tenant_id, request.connection_id, _deadline(context))
+        return connection_message(record)
+
+    async def ListConnections(
+        self, request: pb.ListConnectionsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListConnectionsResponse:
+        records, token = await self._service.list(
+            request.tenant_id, request.provider, request.page_size, request.page_token, _deadline(context)
+        )
+        return pb.ListConnectionsResponse(
+            connections=[connection_message(r) for r in records], next_page_token=token
+        )
+
+    async def UpdateConnection(
+        self, request: pb.UpdateConnectionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Connection:
+        given = {"credentials": request.credentials, "config": request.config, "labels": request.labels}
+        paths = list(request.update_mask.paths)
+        unknown = [p for p in paths if p not in UPDATABLE]
+        if unknown:
+            raise InvalidArgumentError(
+                [FieldViolation("update_mask", f"paths may be {', '.join(UPDATABLE)}; got an unknown path")]
+            )
+        chosen = paths or [name for name in UPDATABLE if given[name]]
+        record = await self._service.update(
+            request.tenant_id,
+            request.connection_id,
+            {name: dict(given[name]) for name in chosen},
+            _deadline(context),
+        )
+        return connection_message(record)
+
+    async def DeleteConnection(
+        self, request: pb.DeleteConnectionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeleteConnectionResponse:
+        await self._service.delete(
+            request.tenant_id, request.connection_id, request.allow_missing, _deadline(context)
+        )
+        return pb.DeleteConnectionResponse()
+
+    async def VerifyConnection(
+        self, request: pb.VerifyConnectionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.VerifyConnectionResponse:
+        record = await self._service.verify(request.tenant_id, request.connection_id, _deadline(context))
+        message = connection_message(record)
+        return pb.VerifyConnectionResponse(connection=message, outcome=message.last_outcome)
+
+    async def GetAuthHeaders(
+        self, request: pb.GetAuthHeadersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetAuthHeadersResponse:
+        auth = await self._service.auth_headers(request.tenant_id, request.connection_id, _deadline(context))
+        return pb.GetAuthHeadersResponse(
+            headers=auth.headers, base_url=auth.base_url, expires_at=_timestamp(auth.expires_at)
+        )
+
+    async def ListProviders(
+        self, request: pb.ListProvidersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListProvidersResponse:
+        return pb.ListProvidersResponse(
+            providers=[self._provider_message(spec) for spec in self._service.providers()]
+        )
+
+    def _provider_message(self, spec: ProviderSpec) -> pb.Provider:
+        return pb.Provider(
+            id=spec.id,
+            display_name=spec.display_name,
+            auth_mode=spec.auth_mode,
+            docs_url=spec.docs_url,
+            base_url_template=self._service.base_url_template(spec),
+            fields=[
+                pb.ProviderField(
+                    name=f.name,
+                    label=f.label,
+                    description=f.description,
+                    secret=f.secret,
+                    required=f.required,
+                    pattern=f.pattern,
+                    example=f.example,
+                    location=_LOCATION[f.location],
+                )
+                for f in spec.fields
+            ],
+        )
+
+
+def connection_message(record: ConnectionRecord) -> pb.Connection:
+    return pb.Connection(
+        tenant_id=record.tenant_id,
+        connection_id=record.connection_id,
+        provider=record.provider,
+        config=record.config,
+        labels=record.labels,
+        status=_STATUS[record.status],
+        created_at=_timestamp(record.created_at),
+        updated_at=_timestamp(record.updated_at),
+        last_verified_at=_timestamp(record.last_verified_at),
+        expires_at=_timestamp(record.expires_at),
+        last_outcome=_outcome_message(record.last_outcome),
+    )
+
+
+def _outcome_message(outcome: Outcome | None) -> pb.VerificationOutcome | None:
+    if outcome is None:
+        return None
+    return pb.VerificationOutcome(
+        ok=outcome.ok,
+        reason=outcome.reason,
+        provider_http_status=outcome.http_status,
+        hint=outcome.hint,
+        checked_at=_timestamp(outcome.checked_at),
+    )
+
+
+def _timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
+    if value is None:
+        return None
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(value)
+    return stamp

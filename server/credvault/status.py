@@ -1,0 +1,95 @@
+"""The one place where errors become gRPC statuses with google.rpc details.
+
+Domain errors keep their code, message and details. Anything else is a bug: it is logged with its
+traceback but without its message (which may quote a secret) and answered INTERNAL with a generic text.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+from google.protobuf import duration_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from credvault.errors import CredvaultError, InvalidArgumentError
+
+log = logging.getLogger(__name__)
+
+ERROR_DOMAIN = "credvault"
+
+
+def to_status(error: CredvaultError) -> grpc.Status:
+    details = []
+    if isinstance(error, InvalidArgumentError):
+        details.append(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                    for v in error.violations
+                ]
+            )
+        )
+    details.append(
+        error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata)
+    )
+    if error.retry_after is not None:
+        delay = duration_pb2.Duration()
+        delay.FromNanoseconds(int(error.retry_after * 1e9))
+        details.append(error_details_pb2.RetryInfo(retry_delay=delay))
+    if error.help_url:
+        details.append(
+            error_details_pb2.Help(
+                links=[error_details_pb2.Help.Link(description="provider guide", url=error.help_url)]
+            )
+        )
+    status = status_pb2.Status(code=getattr(code_pb2, error.code), message=error.message)
+    for detail in details:
+        status.details.add().Pack(detail)
+    return rpc_status.to_status(status)
+
+
+Handler = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
+
+
+class ErrorInterceptor(grpc.aio.ServerInterceptor):
+    """Wraps every unary handler so that no exception leaves it unmapped."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        method = handler_call_details.method
+        return grpc.unary_unary_rpc_method_handler(
+            _guard(handler.unary_unary, method),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+def _guard(behavior: Handler, method: str) -> Handler:
+    async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await behavior(request, context)
+        except grpc.aio.AbortError:
+            raise
+        except CredvaultError as error:
+            await context.abort_with_status(to_status(error))
+        except Exception as exc:  # the boundary: nothing may leave as UNKNOWN with its raw text
+            log.error(
+                "unexpected %s in %s\n%s",
+                type(exc).__name__,
+                method,
+                "".join(traceback.format_tb(exc.__traceback__)),
+            )
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error; the server log has the details")
+
+    return guarded
