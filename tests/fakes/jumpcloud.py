@@ -66,20 +66,33 @@ class FakeJumpCloud(FakeAPI):
         elif admin.multi_tenant:
             return Response(401, {"message": "Unauthorized: no organization selected"})
         if not admin.can_read_users:
-            return Response(403, {"code": 403, "message": "Forbidden: insufficient role", "status": "Forbidden"})
+            return Response(
+                403, {"code": 403, "message": "Forbidden: insufficient role", "status": "Forbidden"}
+            )
         if path == "/systemusers":
             user = {"_id": "6026a5e2e3d6b0123f4c5d6e", "id": "6026a5e2e3d6b0123f4c5d6e"}
             return Response(200, {"totalCount": 1, "results": [user]})
         if path == "/v2/usergroups":
-            group = {"attributes": None, "id": "60259a3cb544065d1eaf2760", "name": "All Users",
-                     "type": "user_group", "email": "", "description": ""}
+            group = {
+                "attributes": None,
+                "id": "60259a3cb544065d1eaf2760",
+                "name": "All Users",
+                "type": "user_group",
+                "email": "",
+                "description": "",
+            }
             return Response(200, [group], headers={"x-total-count": "1"})
         return Response(404, {"message": "Not Found"})
 
 
 def _org(org_id: str) -> dict[str, object]:
-    return {"_id": org_id, "id": org_id, "displayName": None, "logoUrl": None,
-            "created": "2021-02-11T20:57:14.837Z"}
+    return {
+        "_id": org_id,
+        "id": org_id,
+        "displayName": None,
+        "logoUrl": None,
+        "created": "2021-02-11T20:57:14.837Z",
+    }
 
 
 def _looks_like_object_id(value: str) -> bool:

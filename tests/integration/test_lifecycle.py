@@ -24,8 +24,12 @@ def key(fakes) -> str:
 def create(stub, tenant: str, key: str, connection_id: str = "jc", **config: str) -> pb.Connection:
     return stub.CreateConnection(
         pb.CreateConnectionRequest(
-            tenant_id=tenant, connection_id=connection_id, provider="jumpcloud",
-            credentials={"api_key": key}, config=config, labels={"team": "identity"},
+            tenant_id=tenant,
+            connection_id=connection_id,
+            provider="jumpcloud",
+            credentials={"api_key": key},
+            config=config,
+            labels={"team": "identity"},
         ),
         timeout=10,
     )
@@ -58,7 +62,9 @@ def test_lifecycle(stub, tenant, key):
     assert "x-org-id" not in auth.headers
     assert auth.base_url.endswith("/api")
 
-    verified = stub.VerifyConnection(pb.VerifyConnectionRequest(tenant_id=tenant, connection_id="jc"), timeout=10)
+    verified = stub.VerifyConnection(
+        pb.VerifyConnectionRequest(tenant_id=tenant, connection_id="jc"), timeout=10
+    )
     assert verified.outcome.ok and verified.connection.status == pb.CONNECTION_STATUS_ACTIVE
     assert verified.connection.last_verified_at.ToDatetime() >= created.last_verified_at.ToDatetime()
 
@@ -92,8 +98,9 @@ def test_create_twice_is_already_exists(stub, tenant, key):
 def test_racing_creates_one_wins(stub, tenant, key):
     futures = [
         stub.CreateConnection.future(
-            pb.CreateConnectionRequest(tenant_id=tenant, connection_id="race", provider="jumpcloud",
-                                       credentials={"api_key": key}),
+            pb.CreateConnectionRequest(
+                tenant_id=tenant, connection_id="race", provider="jumpcloud", credentials={"api_key": key}
+            ),
             timeout=10,
         )
         for _ in range(8)
@@ -133,8 +140,9 @@ def test_update_verifies_before_replacing(stub, tenant, key, fakes):
     create(stub, tenant, key)
     with pytest.raises(grpc.RpcError) as rejected:
         stub.UpdateConnection(
-            pb.UpdateConnectionRequest(tenant_id=tenant, connection_id="jc",
-                                       credentials={"api_key": "jca_not_a_key_the_fake_knows"}),
+            pb.UpdateConnectionRequest(
+                tenant_id=tenant, connection_id="jc", credentials={"api_key": "jca_not_a_key_the_fake_knows"}
+            ),
             timeout=10,
         )
     assert rejected.value.code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -172,7 +180,9 @@ def test_revoked_key_is_recorded_and_stops_headers(stub, tenant, fakes):
     create(stub, tenant, revocable)
     del fakes.jumpcloud.keys[revocable]
 
-    result = stub.VerifyConnection(pb.VerifyConnectionRequest(tenant_id=tenant, connection_id="jc"), timeout=10)
+    result = stub.VerifyConnection(
+        pb.VerifyConnectionRequest(tenant_id=tenant, connection_id="jc"), timeout=10
+    )
     assert not result.outcome.ok
     assert result.outcome.reason == "CREDENTIALS_REJECTED"
     assert result.outcome.provider_http_status == 401
@@ -185,7 +195,9 @@ def test_revoked_key_is_recorded_and_stops_headers(stub, tenant, fakes):
     assert rich_details(invalid.value)["ErrorInfo"].reason == "CONNECTION_INVALID"
 
     fakes.jumpcloud.add_key(revocable, orgs=[ORG])
-    again = stub.VerifyConnection(pb.VerifyConnectionRequest(tenant_id=tenant, connection_id="jc"), timeout=10)
+    again = stub.VerifyConnection(
+        pb.VerifyConnectionRequest(tenant_id=tenant, connection_id="jc"), timeout=10
+    )
     assert again.outcome.ok and again.connection.status == pb.CONNECTION_STATUS_ACTIVE
 
 
@@ -193,8 +205,12 @@ def test_list_pages_and_filters(stub, tenant, key, fakes):
     for index in range(5):
         create(stub, tenant, key, connection_id=f"c{index}")
     stub.CreateConnection(
-        pb.CreateConnectionRequest(tenant_id=tenant, connection_id="ex", provider="example-bearer",
-                                   credentials={"token": _example_token(fakes)}),
+        pb.CreateConnectionRequest(
+            tenant_id=tenant,
+            connection_id="ex",
+            provider="example-bearer",
+            credentials={"token": _example_token(fakes)},
+        ),
         timeout=10,
     )
     seen, token = [], ""
@@ -208,7 +224,9 @@ def test_list_pages_and_filters(stub, tenant, key, fakes):
         if not token:
             break
     assert seen == ["c0", "c1", "c2", "c3", "c4", "ex"]
-    only = stub.ListConnections(pb.ListConnectionsRequest(tenant_id=tenant, provider="example-bearer"), timeout=5)
+    only = stub.ListConnections(
+        pb.ListConnectionsRequest(tenant_id=tenant, provider="example-bearer"), timeout=5
+    )
     assert [c.connection_id for c in only.connections] == ["ex"]
 
     with pytest.raises(grpc.RpcError) as bad_token:
@@ -221,8 +239,9 @@ def test_third_party_plugin_works_end_to_end(stub, tenant, fakes):
     assert "example-bearer" in providers
     token = _example_token(fakes)
     stub.CreateConnection(
-        pb.CreateConnectionRequest(tenant_id=tenant, connection_id="ex", provider="example-bearer",
-                                   credentials={"token": token}),
+        pb.CreateConnectionRequest(
+            tenant_id=tenant, connection_id="ex", provider="example-bearer", credentials={"token": token}
+        ),
         timeout=10,
     )
     auth = stub.GetAuthHeaders(pb.GetAuthHeadersRequest(tenant_id=tenant, connection_id="ex"), timeout=5)
