@@ -20,12 +20,11 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fakes.base import FakeAPI  # noqa: E402
-from fakes.example import FakeExample  # noqa: E402
-from fakes.jumpcloud import FakeJumpCloud  # noqa: E402
-from support import CredvaultProcess, free_port  # noqa: E402
-
-from credvault.v1 import credvault_pb2_grpc  # noqa: E402
+from credvault.v1 import credvault_pb2_grpc
+from fakes.base import FakeAPI
+from fakes.example import FakeExample
+from fakes.jumpcloud import FakeJumpCloud
+from support import CredvaultProcess, free_port
 
 ROOT_TOKEN = "root-token-for-tests"
 

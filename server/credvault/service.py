@@ -217,8 +217,8 @@ class CredentialService:
         spec = self._spec_of(record)
         if record.status is Status.EXPIRED:
             raise FailedPreconditionError(
-                f"the credentials of connection {connection_id} expired at {record.expires_at:%Y-%m-%d %H:%M} UTC; "
-                "create a new token and pass it to UpdateConnection",
+                f"the credentials of connection {connection_id} expired at "
+                f"{record.expires_at:%Y-%m-%d %H:%M} UTC; create a new token and pass it to UpdateConnection",
                 reason="CREDENTIALS_EXPIRED",
                 metadata={"provider": spec.id},
                 help_url=spec.docs_url,
@@ -227,7 +227,8 @@ class CredentialService:
             hint = record.last_outcome.hint if record.last_outcome else ""
             raise FailedPreconditionError(
                 f"connection {connection_id} failed its last verification; {hint} "
-                "Then call UpdateConnection with new credentials, or VerifyConnection if fixed at the provider.",
+                "Then call UpdateConnection with new credentials, or VerifyConnection once it is fixed "
+                "at the provider.",
                 reason="CONNECTION_INVALID",
                 metadata={"provider": spec.id},
                 help_url=spec.docs_url,

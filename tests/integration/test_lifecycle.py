@@ -6,9 +6,8 @@ import uuid
 
 import grpc
 import pytest
-from support import rich_details
-
 from credvault.v1 import credvault_pb2 as pb
+from support import rich_details
 
 ORG = "60259a2ad81e1a474d4e7c83"
 

@@ -88,7 +88,8 @@ PROVIDER = ProviderSpec(
         FieldSpec(
             name="org_id",
             label="organization ID",
-            description="Only for multi-tenant administrators: the organization to act on (sent as x-org-id).",
+            description="Only for multi-tenant administrators: the organization to act on "
+            "(sent as x-org-id).",
             location=FieldLocation.CONFIG,
             required=False,
             pattern=r"[0-9a-fA-F]{24}",
