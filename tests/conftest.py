@@ -20,6 +20,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from fakes.atlassian import FakeAtlassianCloud  # noqa: E402
+from fakes.atlassian_admin import FakeAtlassianAdmin  # noqa: E402
 from fakes.base import FakeAPI  # noqa: E402
 from fakes.example import FakeExample  # noqa: E402
 from fakes.jumpcloud import FakeJumpCloud  # noqa: E402
@@ -91,19 +93,35 @@ class Fakes:
 
     jumpcloud: FakeJumpCloud
     example: FakeExample
+    atlassian: FakeAtlassianCloud
+    """Sites and the api.atlassian.com gateway (atlassian, atlassian-service-account)."""
+    atlassian_admin: FakeAtlassianAdmin
 
-    def by_provider(self) -> dict[str, FakeAPI]:
-        return {"jumpcloud": self.jumpcloud, "example-bearer": self.example}
+    def all(self) -> list[FakeAPI]:
+        return [self.jumpcloud, self.example, self.atlassian, self.atlassian_admin]
 
     def provider_urls(self) -> dict[str, str]:
-        return {provider: fake.url for provider, fake in self.by_provider().items()}
+        """CREDVAULT_PROVIDER_URLS pointing every provider (and named URL) at its fake."""
+        return {
+            "jumpcloud": self.jumpcloud.url,
+            "example-bearer": self.example.url,
+            "atlassian-admin": self.atlassian_admin.url,
+            "atlassian": self.atlassian.site_template,
+            "atlassian-service-account": self.atlassian.gateway_template,
+            "atlassian-service-account.tenant_info": self.atlassian.tenant_info_template,
+        }
 
 
 @pytest.fixture(scope="session")
 def fakes() -> Iterator[Fakes]:
-    started = Fakes(jumpcloud=FakeJumpCloud().start(), example=FakeExample().start())
+    started = Fakes(
+        jumpcloud=FakeJumpCloud().start(),
+        example=FakeExample().start(),
+        atlassian=FakeAtlassianCloud().start(),
+        atlassian_admin=FakeAtlassianAdmin().start(),
+    )
     yield started
-    for fake in started.by_provider().values():
+    for fake in started.all():
         fake.stop()
 
 

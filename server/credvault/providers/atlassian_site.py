@@ -25,7 +25,7 @@ SITE_HOST = re.compile(rf"{_LABEL}\.(?:{'|'.join(re.escape(d) for d in CLOUD_DOM
 SITE_HOSTS = SITE_HOST.pattern
 """`SITE_HOST` as a provider's `allowed_hosts` pattern."""
 
-SITE_PATTERN = r"[\x21-\x7e]{1,2048}"
+SITE_PATTERN = r"\s*[\x21-\x7e]{1,2048}\s*"
 """The field pattern: printable ASCII; `normalise_site` does the real check and says what is wrong."""
 
 SITE_RULE = (
