@@ -44,7 +44,7 @@ def create(stub, tenant, token, site, email="mia@example.com", cid="c", **config
 
 def rejected(stub, tenant, token, site, **kwargs):
     with pytest.raises(grpc.RpcError) as error:
-        create(stub, tenant, token, site, **kwargs)
+        create(stub, tenant, token, site, **{"cid": "refused", **kwargs})
     return refusal(error.value)
 
 
