@@ -48,5 +48,5 @@ HOSTILE_SITES = [
     "ftp://acme.atlassian.net",
     "javascript:alert(1)",
     "https://acme.atlassian.net /x",
-    "аcme.atlassian.net",
+    "\u0430cme.atlassian.net",  # a Cyrillic a
 ]

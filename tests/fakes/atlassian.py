@@ -24,8 +24,10 @@ PASSWORD_DEPRECATED = (
 )
 PAGE_UNAVAILABLE = "<html><head><title>Atlassian Cloud Notifications - Page Unavailable</title></head></html>"
 SCOPES_FOR = {
-    "jira": [{"read:jira-user"}, {"read:user:jira", "read:application-role:jira", "read:group:jira",
-                                  "read:avatar:jira"}],
+    "jira": [
+        {"read:jira-user"},
+        {"read:user:jira", "read:application-role:jira", "read:group:jira", "read:avatar:jira"},
+    ],
     "confluence": [{"read:confluence-user"}, {"read:content-details:confluence"}],
 }
 CURRENT_USER = {"jira": "/rest/api/3/myself", "confluence": "/wiki/rest/api/user/current"}
@@ -97,7 +99,7 @@ class FakeAtlassianCloud(FakeAPI):
     # -- the API ----------------------------------------------------------------------------------
 
     def override_key(self, request: Request) -> str:
-        user, token = _credentials(request)
+        _, token = _credentials(request)
         return token or request.path.split("/")[1]
 
     def handle(self, request: Request) -> Response:
@@ -123,7 +125,9 @@ class FakeAtlassianCloud(FakeAPI):
         if not email:  # no or malformed Authorization: the caller is anonymous
             if product == "confluence":
                 return Response(200, {"type": "anonymous", "displayName": "Anonymous"})
-            return Response(401, NOT_AUTHENTICATED, headers={"WWW-Authenticate": 'Basic realm="protected-area"'})
+            return Response(
+                401, NOT_AUTHENTICATED, headers={"WWW-Authenticate": 'Basic realm="protected-area"'}
+            )
         if self.passwords.get(email) == secret:
             return Response(401, PASSWORD_DEPRECATED)
         if email in self.captcha:
@@ -151,7 +155,11 @@ class FakeAtlassianCloud(FakeAPI):
         authorization = request.headers.get("authorization", "")
         email, secret = _credentials(request)
         token = self.tokens.get(secret)
-        if token is None or token.scopes is None or (authorization.startswith("Basic ") and token.email != email):
+        if (
+            token is None
+            or token.scopes is None
+            or (authorization.startswith("Basic ") and token.email != email)
+        ):
             return Response(401, {"code": 401, "message": "Unauthorized"})
         if rest != CURRENT_USER[product]:
             return Response(404, {"errorMessages": ["Not found"], "errors": {}})
@@ -162,8 +170,12 @@ class FakeAtlassianCloud(FakeAPI):
     def _user_or_no_access(self, site: Site, email: str, product: str) -> Response:
         if product not in site.members.get(email, set()):
             if product == "confluence":
-                return Response(403, {"message": "Current user not permitted to use Confluence", "statusCode": 403})
-            return Response(403, {"errorMessages": ["You do not have access to Jira on this site."], "errors": {}})
+                return Response(
+                    403, {"message": "Current user not permitted to use Confluence", "statusCode": 403}
+                )
+            return Response(
+                403, {"errorMessages": ["You do not have access to Jira on this site."], "errors": {}}
+            )
         account_id = "5b10a2844c20165700ede21g"
         if product == "confluence":
             return Response(

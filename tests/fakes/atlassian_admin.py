@@ -79,4 +79,6 @@ class FakeAtlassianAdmin(FakeAPI):
 
 
 def _error(status: str, code: str, title: str) -> dict[str, object]:
-    return {"errors": [{"id": str(uuid.uuid4()), "status": status, "code": code, "title": title, "detail": title}]}
+    return {
+        "errors": [{"id": str(uuid.uuid4()), "status": status, "code": code, "title": title, "detail": title}]
+    }

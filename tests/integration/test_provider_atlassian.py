@@ -9,11 +9,10 @@ import uuid
 import grpc
 import httpx
 import pytest
+from credvault.v1 import credvault_pb2 as pb
 from fakes.base import Response
 from site_inputs import HOSTILE_SITES, PASTED_FORMS
 from support import create_connection, refusal, violated_fields
-
-from credvault.v1 import credvault_pb2 as pb
 
 PROVIDER = "atlassian"
 
@@ -102,7 +101,9 @@ def test_confluence_only_site_falls_back_to_confluence(stub, tenant, cloud, toke
     assert cloud.requests[-1].path == f"/{wiki.host}/wiki/rest/api/user/current"
 
     calls = len(cloud.requests)
-    verified = stub.VerifyConnection(pb.VerifyConnectionRequest(tenant_id=tenant, connection_id="c"), timeout=10)
+    verified = stub.VerifyConnection(
+        pb.VerifyConnectionRequest(tenant_id=tenant, connection_id="c"), timeout=10
+    )
     assert verified.outcome.ok and len(cloud.requests) == calls + 1  # the stored product: one call
 
     missing = rejected(stub, tenant, token, wiki.host, product="JIRA", cid="jira")
@@ -123,7 +124,9 @@ def test_wrong_or_revoked_token(stub, tenant, cloud, site, token):
 
     create(stub, tenant, token, site.host)
     del cloud.tokens[token]
-    result = stub.VerifyConnection(pb.VerifyConnectionRequest(tenant_id=tenant, connection_id="c"), timeout=10)
+    result = stub.VerifyConnection(
+        pb.VerifyConnectionRequest(tenant_id=tenant, connection_id="c"), timeout=10
+    )
     assert not result.outcome.ok and result.outcome.reason == "CREDENTIALS_REJECTED"
     assert result.connection.status == pb.CONNECTION_STATUS_INVALID
 
@@ -144,7 +147,9 @@ def test_account_password_instead_of_token(stub, tenant, cloud, site):
 def test_captcha(stub, tenant, cloud, site):
     cloud.add_account(site, "locked@example.com")
     cloud.captcha.add("locked@example.com")
-    refused = rejected(stub, tenant, cloud.add_token("locked@example.com"), site.host, email="locked@example.com")
+    refused = rejected(
+        stub, tenant, cloud.add_token("locked@example.com"), site.host, email="locked@example.com"
+    )
     assert refused.reason == "CAPTCHA_REQUIRED"
     assert refused.metadata["provider_http_status"] == "403"
     assert "CAPTCHA" in refused.metadata["hint"]
@@ -153,7 +158,12 @@ def test_captcha(stub, tenant, cloud, site):
 def test_no_product_access(stub, tenant, cloud, site):
     cloud.add_account(site, "guest@example.com", products={"jira"})
     refused = rejected(
-        stub, tenant, cloud.add_token("guest@example.com"), site.host, email="guest@example.com", product="confluence"
+        stub,
+        tenant,
+        cloud.add_token("guest@example.com"),
+        site.host,
+        email="guest@example.com",
+        product="confluence",
     )
     assert refused.reason == "NO_PRODUCT_ACCESS" and "Confluence" in refused.metadata["hint"]
 
@@ -169,7 +179,11 @@ def test_rate_limited(stub, tenant, cloud, site, token):
         token,
         Response(
             429,
-            {"errorMessages": ["The request has been rate-limited. Please try again later."], "errors": {}, "status": 429},
+            {
+                "errorMessages": ["The request has been rate-limited. Please try again later."],
+                "errors": {},
+                "status": 429,
+            },
             headers={"Retry-After": "17", "X-RateLimit-Limit": "100", "RateLimit-Reason": "jira-burst-based"},
         ),
     )

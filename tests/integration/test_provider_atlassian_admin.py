@@ -7,10 +7,9 @@ import uuid
 
 import grpc
 import pytest
+from credvault.v1 import credvault_pb2 as pb
 from fakes.base import Response
 from support import create_connection, refusal
-
-from credvault.v1 import credvault_pb2 as pb
 
 PROVIDER = "atlassian-admin"
 
@@ -105,15 +104,22 @@ def test_bad_or_revoked_key(stub, tenant, admin):
     key = admin.add_key([org()])
     create(stub, tenant, key)
     del admin.keys[key]
-    result = stub.VerifyConnection(pb.VerifyConnectionRequest(tenant_id=tenant, connection_id="c"), timeout=10)
+    result = stub.VerifyConnection(
+        pb.VerifyConnectionRequest(tenant_id=tenant, connection_id="c"), timeout=10
+    )
     assert result.outcome.reason == "CREDENTIALS_REJECTED"
     assert result.connection.status == pb.CONNECTION_STATUS_INVALID
 
 
 def test_not_allowed_to_manage(stub, tenant, admin):
     key = admin.add_key([org()])
-    admin.override(key, Response(403, {"errors": [{"status": "403", "code": "ADMIN-403-3",
-                                                   "title": "Not allowed to manage the org"}]}))
+    admin.override(
+        key,
+        Response(
+            403,
+            {"errors": [{"status": "403", "code": "ADMIN-403-3", "title": "Not allowed to manage the org"}]},
+        ),
+    )
     refused = rejected(stub, tenant, key, org_id=org())
     assert refused.reason == "INSUFFICIENT_PERMISSIONS"
 
@@ -122,7 +128,11 @@ def test_rate_limit_without_retry_after_uses_the_reset_time(stub, tenant, admin)
     key = admin.add_key([org()])
     admin.override(
         key,
-        Response(429, {"code": 429, "message": "Too Many Requests"}, headers={"X-RateLimit-Reset": "2099-01-01T00:00Z"}),
+        Response(
+            429,
+            {"code": 429, "message": "Too Many Requests"},
+            headers={"X-RateLimit-Reset": "2099-01-01T00:00Z"},
+        ),
     )
     with pytest.raises(grpc.RpcError) as error:
         create(stub, tenant, key)
@@ -133,7 +143,9 @@ def test_rate_limit_without_retry_after_uses_the_reset_time(stub, tenant, admin)
 
 def test_server_error_is_unavailable(stub, tenant, admin):
     key = admin.add_key([org()])
-    admin.override(key, Response(500, {"errors": [{"status": "500", "code": "ADMIN-500-1", "title": "Internal error"}]}))
+    admin.override(
+        key, Response(500, {"errors": [{"status": "500", "code": "ADMIN-500-1", "title": "Internal error"}]})
+    )
     with pytest.raises(grpc.RpcError) as error:
         create(stub, tenant, key)
     assert error.value.code() == grpc.StatusCode.UNAVAILABLE

@@ -10,11 +10,10 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import httpx
 import pytest
+from credvault.v1 import credvault_pb2 as pb
 from fakes.base import Response
 from site_inputs import HOSTILE_SITES
 from support import create_connection, refusal, violated_fields
-
-from credvault.v1 import credvault_pb2 as pb
 
 PROVIDER = "atlassian-service-account"
 BOT = "reports-bot@serviceaccount.atlassian.com"
@@ -57,7 +56,13 @@ def test_schema(stub):
     spec = providers[PROVIDER]
     fields = {f.name: f for f in spec.fields}
     assert fields["email"].secret and fields["api_token"].secret
-    assert {n for n, f in fields.items() if not f.secret} == {"cloud_id", "site", "product", "auth", "expires_at"}
+    assert {n for n, f in fields.items() if not f.secret} == {
+        "cloud_id",
+        "site",
+        "product",
+        "auth",
+        "expires_at",
+    }
     assert not any(fields[n].required for n in ("cloud_id", "site", "product", "auth", "expires_at"))
     assert "service-accounts" in spec.docs_url
 
@@ -77,12 +82,20 @@ def test_basic_auth_with_cloud_id(stub, tenant, cloud, site, token):
 def test_bearer_auth(stub, tenant, cloud, site, token):
     created = create(stub, tenant, token, cloud_id=site.cloud_id, auth="Bearer")
     assert created.config["auth"] == "bearer"
-    assert dict(headers(stub, tenant).headers) == {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    assert dict(headers(stub, tenant).headers) == {
+        "Authorization": f"Bearer {token}",
+        "Accept": "application/json",
+    }
 
 
 def test_site_is_resolved_to_a_cloud_id(stub, tenant, cloud, site, token):
     created = create(stub, tenant, token, site=f"https://{site.host}/jira/your-work", product="jira")
-    assert created.config == {"site": site.host, "cloud_id": site.cloud_id, "product": "jira", "auth": "basic"}
+    assert created.config == {
+        "site": site.host,
+        "cloud_id": site.cloud_id,
+        "product": "jira",
+        "auth": "basic",
+    }
     lookup, check = cloud.requests[-2:]
     assert lookup.path == f"/{site.host}/_edge/tenant_info"
     assert "authorization" not in lookup.headers  # nothing secret goes to the lookup
@@ -113,7 +126,9 @@ def test_expired_or_revoked_token(stub, tenant, cloud, site, token):
 
     create(stub, tenant, token, cloud_id=site.cloud_id)
     del cloud.tokens[token]
-    result = stub.VerifyConnection(pb.VerifyConnectionRequest(tenant_id=tenant, connection_id="c"), timeout=10)
+    result = stub.VerifyConnection(
+        pb.VerifyConnectionRequest(tenant_id=tenant, connection_id="c"), timeout=10
+    )
     assert result.outcome.reason == "CREDENTIALS_REJECTED"
     assert result.connection.status == pb.CONNECTION_STATUS_INVALID
 
@@ -132,8 +147,12 @@ def test_service_account_without_product_access(stub, tenant, cloud, site):
     cloud.add_account(site, "jira-only@serviceaccount.atlassian.com", products={"jira"})
     wiki_token = cloud.add_token("jira-only@serviceaccount.atlassian.com", scopes={"read:confluence-user"})
     refused = rejected(
-        stub, tenant, wiki_token, email="jira-only@serviceaccount.atlassian.com",
-        cloud_id=site.cloud_id, product="confluence",
+        stub,
+        tenant,
+        wiki_token,
+        email="jira-only@serviceaccount.atlassian.com",
+        cloud_id=site.cloud_id,
+        product="confluence",
     )
     assert refused.reason == "NO_PRODUCT_ACCESS" and refused.metadata["provider_http_status"] == "403"
     assert "Confluence" in refused.metadata["hint"]
@@ -185,7 +204,9 @@ def test_expiry_is_kept_and_enforced(stub, tenant, cloud, site, token, openbao):
     assert fetched.status == pb.CONNECTION_STATUS_EXPIRED
 
     before = len(cloud.requests)
-    result = stub.VerifyConnection(pb.VerifyConnectionRequest(tenant_id=tenant, connection_id="c"), timeout=10)
+    result = stub.VerifyConnection(
+        pb.VerifyConnectionRequest(tenant_id=tenant, connection_id="c"), timeout=10
+    )
     assert result.connection.status == pb.CONNECTION_STATUS_EXPIRED
     assert not result.outcome.ok and result.outcome.reason == "CREDENTIALS_EXPIRED"
     assert len(cloud.requests) == before  # an expired token is not sent anywhere
@@ -198,7 +219,9 @@ def test_expiry_is_kept_and_enforced(stub, tenant, cloud, site, token, openbao):
 
 
 def test_rate_limited_gateway(stub, tenant, cloud, site, token):
-    cloud.override(token, Response(429, {"code": 429, "message": "Too Many Requests"}, headers={"Retry-After": "30"}))
+    cloud.override(
+        token, Response(429, {"code": 429, "message": "Too Many Requests"}, headers={"Retry-After": "30"})
+    )
     with pytest.raises(grpc.RpcError) as error:
         create(stub, tenant, token, cloud_id=site.cloud_id)
     refused = refusal(error.value)

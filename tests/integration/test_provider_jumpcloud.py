@@ -8,10 +8,9 @@ import uuid
 import grpc
 import httpx
 import pytest
+from credvault.v1 import credvault_pb2 as pb
 from fakes.base import Response
 from support import create_connection, refusal
-
-from credvault.v1 import credvault_pb2 as pb
 
 PROVIDER = "jumpcloud"
 ORGS = ["60259a2ad81e1a474d4e7c83", "60259a2ad81e1a474d4e7c84", "60259a2ad81e1a474d4e7c85"]
@@ -39,7 +38,10 @@ def rejected(stub, tenant, key, **config):
 
 
 def test_v1_and_v2_with_the_same_headers(stub, tenant, jumpcloud):
-    key = new_key(jumpcloud, ORGS, )
+    key = new_key(
+        jumpcloud,
+        ORGS,
+    )
     create(stub, tenant, key, org_id=ORGS[1])
     auth = stub.GetAuthHeaders(pb.GetAuthHeadersRequest(tenant_id=tenant, connection_id="c"), timeout=5)
     assert dict(auth.headers) == {
@@ -87,7 +89,10 @@ def test_reset_key(stub, tenant):
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        ({"code": 403, "message": "Forbidden: insufficient role", "status": "Forbidden"}, "INSUFFICIENT_PERMISSIONS"),
+        (
+            {"code": 403, "message": "Forbidden: insufficient role", "status": "Forbidden"},
+            "INSUFFICIENT_PERMISSIONS",
+        ),
         ({"message": "403 Forbidden: Your IP has been blocked due to suspected abuse"}, "IP_BLOCKED"),
     ],
 )
