@@ -121,3 +121,11 @@ def test_server_errors_are_unavailable(stub, tenant, jumpcloud, status):
         create(stub, tenant, key)
     assert error.value.code() == grpc.StatusCode.UNAVAILABLE
     assert refusal(error.value).reason == "PROVIDER_ERROR"
+
+
+def test_eu_region_is_stored(stub, tenant, jumpcloud):
+    created = create(stub, tenant, new_key(jumpcloud, ORGS[:1]), region=" EU ")
+    assert created.config == {"region": "eu"}
+    with pytest.raises(grpc.RpcError) as error:
+        create(stub, tenant, new_key(jumpcloud, ORGS[:1]), cid="apac", region="apac")
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT

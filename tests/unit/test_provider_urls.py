@@ -36,3 +36,24 @@ def test_bad_named_overrides_fail_at_start_up(overrides, message):
     with pytest.raises(ConfigError) as error:
         ProviderRegistry([SA, jumpcloud.PROVIDER], overrides)
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("config", "url"),
+    [
+        ({}, "https://console.jumpcloud.com/api"),
+        ({"region": "us"}, "https://console.jumpcloud.com/api"),
+        ({"region": " EU "}, "https://console.eu.jumpcloud.com/api"),
+    ],
+)
+def test_jumpcloud_region_picks_the_console(config, url):
+    registry = ProviderRegistry([jumpcloud.PROVIDER], {})
+    _, normalised = registry.check_input(jumpcloud.PROVIDER, {"api_key": "jca_" + "0" * 36}, config)
+    assert registry.base_url(jumpcloud.PROVIDER, normalised) == url
+
+
+def test_overrides_may_use_derived_placeholders():
+    registry = ProviderRegistry([jumpcloud.PROVIDER], {"jumpcloud": "https://egress.internal/{console}/api"})
+    assert registry.base_url(jumpcloud.PROVIDER, {"region": "eu"}) == (
+        "https://egress.internal/console.eu.jumpcloud.com/api"
+    )

@@ -2,8 +2,7 @@
 multi-tenant (MSP) administrators. Both the v1 (`/api/...`) and v2 (`/api/v2/...`) endpoints live
 under the one base URL `https://console.jumpcloud.com/api`: a client calls `{base_url}/systemusers`
 (v1) and `{base_url}/v2/usergroups` (v2) with the same headers. Organizations in JumpCloud's EU region
-(`console.eu.jumpcloud.com`) are reached by the operator setting the base URL
-(`CREDVAULT_PROVIDER_URLS`), as the region is a property of the deployment, not of one key."""
+set `region: eu`, and the base URL becomes `https://console.eu.jumpcloud.com/api`."""
 
 from __future__ import annotations
 
@@ -17,6 +16,7 @@ from credvault.providers.spec import FieldLocation, FieldSpec, ProviderSpec, Ver
 NAME = "JumpCloud"
 OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
 MAX_ORGS_NAMED = 100
+CONSOLES = {"us": "console.jumpcloud.com", "eu": "console.eu.jumpcloud.com"}
 
 KEY_HINT = (
     "JumpCloud did not accept the API key: it may be mistyped, or it was reset (a reset invalidates the "
@@ -76,6 +76,17 @@ async def verify(request: VerifyRequest) -> Verdict:
     return unexpected(response, NAME)
 
 
+def normalise_config(config: Mapping[str, str]) -> dict[str, str]:
+    result = dict(config)
+    if "region" in result:
+        result["region"] = result["region"].strip().lower()
+    return result
+
+
+def console_host(config: Mapping[str, str]) -> str:
+    return CONSOLES[config.get("region") or "us"]
+
+
 async def managed_orgs(request: VerifyRequest) -> str:
     """Names the organizations the key manages (`GET /organizations`, which needs no x-org-id), or ''
     when JumpCloud does not list them."""
@@ -123,8 +134,21 @@ PROVIDER = ProviderSpec(
             pattern=OBJECT_ID.pattern,
             example="60259a2ad81e1a474d4e7c83",
         ),
+        FieldSpec(
+            name="region",
+            label="region",
+            description="us (default, console.jumpcloud.com) or eu (organizations hosted in the EU, "
+            "console.eu.jumpcloud.com).",
+            location=FieldLocation.CONFIG,
+            required=False,
+            pattern=r"(?i)\s*(us|eu)\s*",
+            example="eu",
+        ),
     ),
-    base_url_template="https://console.jumpcloud.com/api",
+    base_url_template="https://{console}/api",
+    derived={"console": console_host},
+    allowed_hosts=r"console(\.eu)?\.jumpcloud\.com",
+    normalise_config=normalise_config,
     build_headers=build_headers,
     verify=verify,
 )

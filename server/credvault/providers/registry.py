@@ -77,7 +77,8 @@ class ProviderRegistry:
     def _render(
         self, spec: ProviderSpec, key: str, template: str, own_template: str, config: Mapping[str, str]
     ) -> str:
-        url = template.format_map(_Blank(config)).rstrip("/")
+        values = {**config, **{name: derive(config) for name, derive in spec.derived.items()}}
+        url = template.format_map(_Blank(values)).rstrip("/")
         if key not in self._overrides and not _host_allowed(url, spec.allowed_hosts):
             fields = _template_fields(own_template) or {"provider"}
             raise InvalidArgumentError(
@@ -181,7 +182,7 @@ def _template_fields(template: str) -> set[str]:
 
 
 def _check_template(spec: ProviderSpec, template: str, where: str) -> None:
-    config_fields = {f.name for f in spec.fields if f.location is FieldLocation.CONFIG}
+    config_fields = {f.name for f in spec.fields if f.location is FieldLocation.CONFIG} | set(spec.derived)
     try:
         unknown = _template_fields(template) - config_fields
     except ValueError as exc:
@@ -236,6 +237,9 @@ def check_spec(spec: ProviderSpec, origin: str) -> None:
         re.compile(spec.allowed_hosts)
     except re.error as exc:
         raise ConfigError(f"{origin}: bad allowed_hosts pattern: {exc}") from None
+    for name in spec.derived:
+        if not FIELD_NAME.fullmatch(name) or spec.field(FieldLocation.CONFIG, name) is not None:
+            raise ConfigError(f"{origin}: derived placeholder {name!r} is badly named or shadows a field")
     _check_template(spec, spec.base_url_template, origin)
     for name, template in spec.urls.items():
         if not FIELD_NAME.fullmatch(name):

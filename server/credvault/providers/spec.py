@@ -87,6 +87,9 @@ class ProviderSpec:
     normalise_config: ConfigNormaliser | None = None
     expires_at: ExpiryReader | None = None
     """Reads the credentials' expiry from the config, for providers whose tokens expire."""
+    derived: Mapping[str, Callable[[Mapping[str, str]], str]] = field(default_factory=dict)
+    """Placeholders the URL templates may use besides the config fields, computed from the config
+    (e.g. JumpCloud's console host from its region)."""
     urls: Mapping[str, str] = field(default_factory=dict)
     """Other URL templates verification calls besides the base URL, by name (e.g. a lookup on the
     user's site). Their hosts are checked like the base URL's; operators override them as
