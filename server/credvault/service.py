@@ -283,8 +283,8 @@ class CredentialService:
         stated_expiry = spec.expires_at(config) if spec.expires_at else None
         if stated_expiry is not None and stated_expiry <= self._clock():
             raise FailedPreconditionError(
-                f"the credentials expired at {stated_expiry:%Y-%m-%d %H:%M} UTC (config.expires_at); "
-                "create a new token",
+                f"config.expires_at says the credentials expired at {stated_expiry:%Y-%m-%d %H:%M} UTC; "
+                "create a new token and give its expiry in config.expires_at",
                 reason="CREDENTIALS_EXPIRED",
                 metadata={"provider": spec.id},
                 help_url=spec.docs_url,

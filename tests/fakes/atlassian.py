@@ -63,6 +63,8 @@ class FakeAtlassianCloud(FakeAPI):
         self.sites: dict[str, Site] = {}
         self.tokens: dict[str, Token] = {}
         self.passwords: dict[str, str] = {}
+        self.unknown_cloud_id = Response(404, SITE_GONE)
+        """The gateway's answer for a cloud id no site has (404 observed; 401 also reported)."""
         self.captcha: set[str] = set()
         """Emails that must answer a CAPTCHA before the API lets them in again."""
 
@@ -151,7 +153,7 @@ class FakeAtlassianCloud(FakeAPI):
     def _gateway(self, request: Request, product: str, cloud_id: str, rest: str) -> Response:
         site = next((s for s in self.sites.values() if s.cloud_id == cloud_id), None)
         if site is None or product not in site.products:
-            return Response(404, SITE_GONE)
+            return self.unknown_cloud_id
         authorization = request.headers.get("authorization", "")
         email, secret = _credentials(request)
         token = self.tokens.get(secret)

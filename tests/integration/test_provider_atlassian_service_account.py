@@ -119,6 +119,17 @@ def test_organization_id_used_as_cloud_id(stub, tenant, token):
     assert "organization ID" in refused.metadata["hint"] and "tenant_info" in refused.metadata["hint"]
 
 
+def test_gateway_answering_401_for_an_unknown_cloud_id(stub, tenant, cloud, token):
+    cloud.unknown_cloud_id = Response(401, {"code": 401, "message": "Unauthorized"})
+    try:
+        refused = rejected(stub, tenant, token, cloud_id=str(uuid.uuid4()))
+    finally:
+        cloud.unknown_cloud_id = Response(
+            404, {"errorMessage": "Site temporarily unavailable", "errorCode": "OTHER"}
+        )
+    assert refused.reason == "CREDENTIALS_REJECTED" and "organization ID" in refused.metadata["hint"]
+
+
 def test_expired_or_revoked_token(stub, tenant, cloud, site, token):
     refused = rejected(stub, tenant, "ATSTT3xRevokedLongAgo", cloud_id=site.cloud_id)
     assert refused.reason == "CREDENTIALS_REJECTED" and refused.metadata["provider_http_status"] == "401"

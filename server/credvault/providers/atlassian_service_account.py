@@ -48,7 +48,8 @@ TOKEN_HINT = (
     "Atlassian did not accept the token: it expired, was revoked or is mistyped, or the email is not "
     "the service account's (…@serviceaccount.atlassian.com). Create a new token in "
     f"{ADMIN_PAGE} > the account > Create credentials. A revocation takes up to 10 minutes to apply, "
-    "so a token revoked moments ago may still pass a check and fail shortly after."
+    "so a token revoked moments ago may still pass a check and fail shortly after. If the token is "
+    "new, check config.cloud_id too: an organization ID in its place can also be answered this way."
 )
 SCOPE_HINT = (
     "The token lacks the scopes this check needs, {scopes}. Scopes cannot be added to an existing token: "
