@@ -97,6 +97,15 @@ class Fakes:
     """Sites and the api.atlassian.com gateway (atlassian, atlassian-service-account)."""
     atlassian_admin: FakeAtlassianAdmin
 
+    def by_provider(self) -> dict[str, FakeAPI]:
+        return {
+            "jumpcloud": self.jumpcloud,
+            "example-bearer": self.example,
+            "atlassian": self.atlassian,
+            "atlassian-service-account": self.atlassian,
+            "atlassian-admin": self.atlassian_admin,
+        }
+
     def all(self) -> list[FakeAPI]:
         return [self.jumpcloud, self.example, self.atlassian, self.atlassian_admin]
 
