@@ -59,7 +59,7 @@ def test_schema(stub):
     assert all(f.label and f.description and f.example for f in spec.fields)
 
 
-def test_connect_and_use_the_headers(stub, tenant, cloud, site, token):
+def test_connect_and_use_the_headers(stub, server, tenant, cloud, site, token):
     created = create(stub, tenant, token, f"https://{site.host}/jira/software/projects/OPS/boards/1")
     assert created.status == pb.CONNECTION_STATUS_ACTIVE
     assert created.config == {"site": site.host, "product": "jira"}
@@ -72,6 +72,7 @@ def test_connect_and_use_the_headers(stub, tenant, cloud, site, token):
     assert auth.base_url == f"{cloud.url}/{site.host}"
     for path in ("/rest/api/3/myself", "/wiki/rest/api/user/current"):  # one connection, both products
         assert httpx.get(auth.base_url + path, headers=dict(auth.headers)).status_code == 200
+    assert token not in server.logs() and expected not in server.logs()
 
 
 @pytest.mark.parametrize("form", PASTED_FORMS)
@@ -166,6 +167,12 @@ def test_no_product_access(stub, tenant, cloud, site):
         product="confluence",
     )
     assert refused.reason == "NO_PRODUCT_ACCESS" and "Confluence" in refused.metadata["hint"]
+
+
+def test_site_without_jira_or_confluence(stub, tenant, cloud, token):
+    bare = cloud.add_site(f"b{uuid.uuid4().hex[:10]}.atlassian.net", products=set())
+    refused = rejected(stub, tenant, token, bare.host)
+    assert refused.reason == "PRODUCT_NOT_FOUND" and "Neither" in refused.metadata["hint"]
 
 
 def test_unknown_site(stub, tenant, token):

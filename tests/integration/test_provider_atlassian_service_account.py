@@ -67,7 +67,7 @@ def test_schema(stub):
     assert "service-accounts" in spec.docs_url
 
 
-def test_basic_auth_with_cloud_id(stub, tenant, cloud, site, token):
+def test_basic_auth_with_cloud_id(stub, server, tenant, cloud, site, token):
     created = create(stub, tenant, token, cloud_id=site.cloud_id.upper())
     assert created.config == {"cloud_id": site.cloud_id, "product": "jira", "auth": "basic"}
     assert cloud.requests[-1].path == f"/gateway/ex/jira/{site.cloud_id}/rest/api/3/myself"
@@ -77,6 +77,7 @@ def test_basic_auth_with_cloud_id(stub, tenant, cloud, site, token):
     assert dict(auth.headers) == {"Authorization": f"Basic {expected}", "Accept": "application/json"}
     assert auth.base_url == f"{cloud.url}/gateway/ex/jira/{site.cloud_id}"
     assert httpx.get(f"{auth.base_url}/rest/api/3/myself", headers=dict(auth.headers)).status_code == 200
+    assert token not in server.logs() and expected not in server.logs()
 
 
 def test_bearer_auth(stub, tenant, cloud, site, token):

@@ -54,6 +54,10 @@ PRODUCT_HINTS = {
     "jira": "The site answered 404 for Jira: it may have Confluence only; set config.product to confluence.",
     "confluence": "The site answered 404 for Confluence: it may have Jira only; set config.product to jira.",
 }
+NO_PRODUCT_HINT = (
+    "Neither Jira nor Confluence answered on config.site: check that it is the site you open Jira or "
+    "Confluence on."
+)
 ACCESS_HINT = (
     "The account has no access to {product} on this site: ask a site admin to give it product access "
     "(admin.atlassian.com > Directory > Users > the user > Apps / product access), or connect another "
@@ -96,6 +100,8 @@ async def verify(request: VerifyRequest) -> Verdict:
     if product is None and response.status_code == 404 and not site_unavailable(response):
         product = "confluence"
         response = await _current_user(request, product)
+        if response.status_code == 404 and not site_unavailable(response):
+            return rejected(response, "PRODUCT_NOT_FOUND", NO_PRODUCT_HINT)
     product = product or "jira"
     verdict = verdict_of(response, product)
     return Verdict(
