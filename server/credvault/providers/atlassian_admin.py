@@ -23,6 +23,8 @@ from credvault.providers.spec import FieldLocation, FieldSpec, ProviderSpec, Ver
 
 NAME = "Atlassian Admin"
 MAX_PAGES = 20
+MAX_NAMED = 20
+"""Organizations named in a hint at most."""
 ORG_SCOPE = "read:orgs:admin"
 ORG_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{7,63}")
 KEYS_PAGE = "admin.atlassian.com > Settings > API keys"
@@ -117,7 +119,9 @@ def _scope_mismatch(response: httpx.Response) -> bool:
 
 
 def _not_among(orgs: list[str]) -> str:
-    seen = ", ".join(orgs) if orgs else "none"
+    seen = ", ".join(orgs[:MAX_NAMED]) if orgs else "none"
+    if len(orgs) > MAX_NAMED:
+        seen += f" and {len(orgs) - MAX_NAMED} more"
     return (
         f"config.org_id is not an organization this key manages; the key sees: {seen}. "
         "Use one of these ids, or leave org_id empty."
