@@ -21,6 +21,8 @@ import requests
 sys.path.insert(0, str(Path(__file__).parent))
 
 from credvault.v1 import credvault_pb2_grpc
+from fakes.atlassian import FakeAtlassianCloud
+from fakes.atlassian_admin import FakeAtlassianAdmin
 from fakes.base import FakeAPI
 from fakes.example import FakeExample
 from fakes.jumpcloud import FakeJumpCloud
@@ -90,19 +92,44 @@ class Fakes:
 
     jumpcloud: FakeJumpCloud
     example: FakeExample
+    atlassian: FakeAtlassianCloud
+    """Sites and the api.atlassian.com gateway (atlassian, atlassian-service-account)."""
+    atlassian_admin: FakeAtlassianAdmin
 
     def by_provider(self) -> dict[str, FakeAPI]:
-        return {"jumpcloud": self.jumpcloud, "example-bearer": self.example}
+        return {
+            "jumpcloud": self.jumpcloud,
+            "example-bearer": self.example,
+            "atlassian": self.atlassian,
+            "atlassian-service-account": self.atlassian,
+            "atlassian-admin": self.atlassian_admin,
+        }
+
+    def all(self) -> list[FakeAPI]:
+        return [self.jumpcloud, self.example, self.atlassian, self.atlassian_admin]
 
     def provider_urls(self) -> dict[str, str]:
-        return {provider: fake.url for provider, fake in self.by_provider().items()}
+        """CREDVAULT_PROVIDER_URLS pointing every provider (and named URL) at its fake."""
+        return {
+            "jumpcloud": self.jumpcloud.url,
+            "example-bearer": self.example.url,
+            "atlassian-admin": self.atlassian_admin.url,
+            "atlassian": self.atlassian.site_template,
+            "atlassian-service-account": self.atlassian.gateway_template,
+            "atlassian-service-account.tenant_info": self.atlassian.tenant_info_template,
+        }
 
 
 @pytest.fixture(scope="session")
 def fakes() -> Iterator[Fakes]:
-    started = Fakes(jumpcloud=FakeJumpCloud().start(), example=FakeExample().start())
+    started = Fakes(
+        jumpcloud=FakeJumpCloud().start(),
+        example=FakeExample().start(),
+        atlassian=FakeAtlassianCloud().start(),
+        atlassian_admin=FakeAtlassianAdmin().start(),
+    )
     yield started
-    for fake in started.by_provider().values():
+    for fake in started.all():
         fake.stop()
 
 

@@ -113,3 +113,49 @@ def rich_details(error: grpc.RpcError) -> dict[str, Any]:
 def violated_fields(error: grpc.RpcError) -> set[str]:
     bad = rich_details(error).get("BadRequest")
     return {v.field for v in bad.field_violations} if bad else set()
+
+
+def create_connection(
+    stub: Any,
+    tenant: str,
+    provider: str,
+    credentials: dict[str, str],
+    config: dict[str, str] | None = None,
+    connection_id: str = "c",
+) -> Any:
+    """CreateConnection with the given fields; returns the Connection (raises grpc.RpcError)."""
+    from credvault.v1 import credvault_pb2 as pb
+
+    return stub.CreateConnection(
+        pb.CreateConnectionRequest(
+            tenant_id=tenant,
+            connection_id=connection_id,
+            provider=provider,
+            credentials=credentials,
+            config=config or {},
+        ),
+        timeout=15,
+    )
+
+
+@dataclass
+class Refusal:
+    """A failed call as a test reads it: code, ErrorInfo reason and metadata, message, details."""
+
+    code: grpc.StatusCode
+    reason: str
+    metadata: dict[str, str]
+    message: str
+    details: dict[str, Any]
+
+
+def refusal(error: grpc.RpcError) -> Refusal:
+    details = rich_details(error)
+    info = details.get("ErrorInfo")
+    return Refusal(
+        code=error.code(),  # type: ignore[attr-defined]
+        reason=info.reason if info else "",
+        metadata=dict(info.metadata) if info else {},
+        message=error.details() or "",  # type: ignore[attr-defined]
+        details=details,
+    )

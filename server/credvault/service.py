@@ -196,6 +196,9 @@ class CredentialService:
         raised. Raises only when the check could not be made."""
         stored = await self._read(tenant_id, connection_id, deadline)
         spec = self._spec_of(stored.record)
+        current = self._current(stored.record)
+        if current.status is Status.EXPIRED:  # no point asking the provider about an expired token
+            return replace(current, last_outcome=Outcome.of(_expired_verdict(current), self._clock()))
         verdict = await self._verify(spec, stored.credentials, stored.record.config, deadline)
         now = self._clock()
         record = stored.record.with_outcome(Outcome.of(verdict, now), now)
@@ -276,6 +279,15 @@ class CredentialService:
         """Verifies new credentials; raises FAILED_PRECONDITION with the provider's reason and hint when
         they are rejected or already expired. Returns the outcome and the verdict with the config and
         expiry to store."""
+        stated_expiry = spec.expires_at(config) if spec.expires_at else None
+        if stated_expiry is not None and stated_expiry <= self._clock():
+            raise FailedPreconditionError(
+                f"config.expires_at says the credentials expired at {stated_expiry:%Y-%m-%d %H:%M} UTC; "
+                "create a new token and give its expiry in config.expires_at",
+                reason="CREDENTIALS_EXPIRED",
+                metadata={"provider": spec.id},
+                help_url=spec.docs_url,
+            )
         verdict = await self._verify(spec, secret, config, deadline)
         now = self._clock()
         meta = {"provider": spec.id, "provider_http_status": str(verdict.http_status)}
@@ -310,12 +322,23 @@ class CredentialService:
             headers=spec.build_headers(secret, config),
             timeout=max(timeout - 0.05, 0.01),
             render_base_url=lambda other: self._registry.base_url(spec, other),
+            render_url=lambda name, other: self._registry.url(spec, name, other),
         )
         try:
             return await spec.verify(request)
         except CredvaultError as error:
             error.metadata["provider"] = spec.id
             raise
+
+
+def _expired_verdict(record: ConnectionRecord) -> Verdict:
+    when = f" at {record.expires_at:%Y-%m-%d %H:%M} UTC" if record.expires_at else ""
+    return Verdict(
+        ok=False,
+        reason="CREDENTIALS_EXPIRED",
+        hint=f"The credentials expired{when}; create a new token and pass it (with its new expiry) "
+        "to UpdateConnection.",
+    )
 
 
 def _id_violations(tenant_id: str, connection_id: str) -> list[FieldViolation]:

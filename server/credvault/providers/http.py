@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 import httpx
 
@@ -55,6 +56,8 @@ async def send(
     meta["provider_http_status"] = str(status)
     if status == 429:
         retry_after = retry_after_seconds(response.headers.get("retry-after"))
+        if retry_after is None:
+            retry_after = reset_seconds(response.headers.get("x-ratelimit-reset"))
         raise RateLimitedError(
             f"{provider_name} is rate-limiting requests; try again"
             + (f" in {retry_after:.0f}s" if retry_after is not None else " later"),
@@ -83,6 +86,20 @@ def retry_after_seconds(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def reset_seconds(value: str | None) -> float | None:
+    """Parses `X-RateLimit-Reset` as Atlassian sends it (an ISO-8601 UTC time such as
+    `2026-11-23T12:40Z`) into seconds from now; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - time.time())
 
 

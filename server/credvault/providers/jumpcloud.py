@@ -1,9 +1,12 @@
 """JumpCloud: an administrator's API key sent as `x-api-key`; `x-org-id` selects the organization for
 multi-tenant (MSP) administrators. Both the v1 (`/api/...`) and v2 (`/api/v2/...`) endpoints live
-under the one base URL."""
+under the one base URL `https://console.jumpcloud.com/api`: a client calls `{base_url}/systemusers`
+(v1) and `{base_url}/v2/usergroups` (v2) with the same headers. Organizations in JumpCloud's EU region
+set `region: eu`, and the base URL becomes `https://console.eu.jumpcloud.com/api`."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from credvault.model import Credentials, Verdict
@@ -11,6 +14,9 @@ from credvault.providers.http import json_message, rejected, send, unexpected
 from credvault.providers.spec import FieldLocation, FieldSpec, ProviderSpec, VerifyRequest
 
 NAME = "JumpCloud"
+OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
+MAX_ORGS_NAMED = 100
+CONSOLES = {"us": "console.jumpcloud.com", "eu": "console.eu.jumpcloud.com"}
 
 KEY_HINT = (
     "JumpCloud did not accept the API key: it may be mistyped, or it was reset (a reset invalidates the "
@@ -22,8 +28,8 @@ ORG_REQUIRED_HINT = (
     "connect (Admin Portal > Settings > Organization Profile, or GET /api/organizations with this key)."
 )
 ORG_NOT_FOUND_HINT = (
-    "JumpCloud knows no organization with this org_id that this key may manage: check config.org_id, "
-    "or leave it empty for a single-organization key."
+    "JumpCloud knows no organization with this org_id that this key may manage: check config.org_id "
+    "(Admin Portal > Settings > Organization Profile), or leave it empty for a single-organization key."
 )
 FORBIDDEN_HINT = (
     "JumpCloud refused the request: the administrator behind the key may lack the role to read users, "
@@ -61,14 +67,47 @@ async def verify(request: VerifyRequest) -> Verdict:
         return rejected(response, "ORG_ID_REQUIRED", ORG_REQUIRED_HINT)
     if status == 401:
         return rejected(response, "CREDENTIALS_REJECTED", KEY_HINT)
-    if status == 400 and request.config.get("org_id"):
-        return rejected(response, "ORG_ID_MALFORMED", ORG_NOT_FOUND_HINT)
-    if status == 404 and request.config.get("org_id"):
-        return rejected(response, "ORG_NOT_FOUND", ORG_NOT_FOUND_HINT)
+    if status in (400, 404) and request.config.get("org_id"):
+        reason = "ORG_ID_MALFORMED" if status == 400 else "ORG_NOT_FOUND"
+        return rejected(response, reason, ORG_NOT_FOUND_HINT + await managed_orgs(request))
     if status == 403:
         reason = "IP_BLOCKED" if "blocked" in message else "INSUFFICIENT_PERMISSIONS"
         return rejected(response, reason, FORBIDDEN_HINT)
     return unexpected(response, NAME)
+
+
+def normalise_config(config: Mapping[str, str]) -> dict[str, str]:
+    result = dict(config)
+    if "region" in result:
+        result["region"] = result["region"].strip().lower()
+    return result
+
+
+def console_host(config: Mapping[str, str]) -> str:
+    return CONSOLES[config.get("region") or "us"]
+
+
+async def managed_orgs(request: VerifyRequest) -> str:
+    """Names the organizations the key manages (`GET /organizations`, which needs no x-org-id), or ''
+    when JumpCloud does not list them."""
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "x-org-id"}
+    response = await send(
+        request,
+        "GET",
+        f"{request.base_url}/organizations",
+        headers=headers,
+        params={"limit": str(MAX_ORGS_NAMED), "fields": "_id displayName"},
+        provider_name=NAME,
+    )
+    try:
+        results = response.json().get("results") if response.is_success else None
+    except (ValueError, AttributeError):
+        results = None
+    if not isinstance(results, list):
+        return ""
+    ids = [o.get("_id") or o.get("id") for o in results if isinstance(o, dict)]
+    named = [i for i in ids if isinstance(i, str) and OBJECT_ID.fullmatch(i)]
+    return f" This key manages: {', '.join(named)}." if named else ""
 
 
 PROVIDER = ProviderSpec(
@@ -92,11 +131,24 @@ PROVIDER = ProviderSpec(
             "(sent as x-org-id).",
             location=FieldLocation.CONFIG,
             required=False,
-            pattern=r"[0-9a-fA-F]{24}",
+            pattern=OBJECT_ID.pattern,
             example="60259a2ad81e1a474d4e7c83",
         ),
+        FieldSpec(
+            name="region",
+            label="region",
+            description="us (default, console.jumpcloud.com) or eu (organizations hosted in the EU, "
+            "console.eu.jumpcloud.com).",
+            location=FieldLocation.CONFIG,
+            required=False,
+            pattern=r"(?i)\s*(us|eu)\s*",
+            example="eu",
+        ),
     ),
-    base_url_template="https://console.jumpcloud.com/api",
+    base_url_template="https://{console}/api",
+    derived={"console": console_host},
+    allowed_hosts=r"console(\.eu)?\.jumpcloud\.com",
+    normalise_config=normalise_config,
     build_headers=build_headers,
     verify=verify,
 )

@@ -26,13 +26,19 @@ class ProviderRegistry:
 
     def __init__(self, providers: Iterable[ProviderSpec], url_overrides: Mapping[str, str]) -> None:
         self._providers = {spec.id: spec for spec in sorted(providers, key=lambda s: s.id)}
-        for provider_id, template in url_overrides.items():
+        for key, template in url_overrides.items():
+            provider_id, _, name = key.partition(".")
             spec = self._providers.get(provider_id)
             if spec is None:
                 raise ConfigError(
                     f"CREDVAULT_PROVIDER_URLS names provider {provider_id!r}, which is not installed"
                 )
-            _check_template(spec, template, f"CREDVAULT_PROVIDER_URLS[{provider_id!r}]")
+            if name and name not in spec.urls:
+                known = ", ".join(f"{spec.id}.{n}" for n in spec.urls) or "none"
+                raise ConfigError(
+                    f"CREDVAULT_PROVIDER_URLS names {key!r}, which {spec.id} does not have (it has: {known})"
+                )
+            _check_template(spec, template, f"CREDVAULT_PROVIDER_URLS[{key!r}]")
         self._overrides = dict(url_overrides)
 
     @classmethod
@@ -60,9 +66,21 @@ class ProviderRegistry:
 
     def base_url(self, spec: ProviderSpec, config: Mapping[str, str]) -> str:
         """Renders the base URL and, unless the operator overrode it, checks its host."""
-        url = self.template(spec).format_map(_Blank(config)).rstrip("/")
-        if spec.id not in self._overrides and not _host_allowed(url, spec.allowed_hosts):
-            fields = _template_fields(spec.base_url_template) or {"provider"}
+        return self._render(spec, spec.id, self.template(spec), spec.base_url_template, config)
+
+    def url(self, spec: ProviderSpec, name: str, config: Mapping[str, str]) -> str:
+        """Renders the provider's other URL `name` (see `ProviderSpec.urls`) like the base URL; the
+        operator overrides it as `CREDVAULT_PROVIDER_URLS["<provider id>.<name>"]`."""
+        key = f"{spec.id}.{name}"
+        return self._render(spec, key, self._overrides.get(key, spec.urls[name]), spec.urls[name], config)
+
+    def _render(
+        self, spec: ProviderSpec, key: str, template: str, own_template: str, config: Mapping[str, str]
+    ) -> str:
+        values = {**config, **{name: derive(config) for name, derive in spec.derived.items()}}
+        url = template.format_map(_Blank(values)).rstrip("/")
+        if key not in self._overrides and not _host_allowed(url, spec.allowed_hosts):
+            fields = _template_fields(own_template) or {"provider"}
             raise InvalidArgumentError(
                 [
                     FieldViolation(f"config.{name}", f"does not name a {spec.display_name} host")
@@ -164,7 +182,7 @@ def _template_fields(template: str) -> set[str]:
 
 
 def _check_template(spec: ProviderSpec, template: str, where: str) -> None:
-    config_fields = {f.name for f in spec.fields if f.location is FieldLocation.CONFIG}
+    config_fields = {f.name for f in spec.fields if f.location is FieldLocation.CONFIG} | set(spec.derived)
     try:
         unknown = _template_fields(template) - config_fields
     except ValueError as exc:
@@ -219,6 +237,13 @@ def check_spec(spec: ProviderSpec, origin: str) -> None:
         re.compile(spec.allowed_hosts)
     except re.error as exc:
         raise ConfigError(f"{origin}: bad allowed_hosts pattern: {exc}") from None
+    for name in spec.derived:
+        if not FIELD_NAME.fullmatch(name) or spec.field(FieldLocation.CONFIG, name) is not None:
+            raise ConfigError(f"{origin}: derived placeholder {name!r} is badly named or shadows a field")
     _check_template(spec, spec.base_url_template, origin)
+    for name, template in spec.urls.items():
+        if not FIELD_NAME.fullmatch(name):
+            raise ConfigError(f"{origin}: URL name {name!r} must match {FIELD_NAME.pattern}")
+        _check_template(spec, template, f"{origin} URL {name!r}")
     if not callable(spec.build_headers) or not callable(spec.verify):
         raise ConfigError(f"{origin}: build_headers and verify must be callables")

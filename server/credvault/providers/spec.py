@@ -56,6 +56,8 @@ class VerifyRequest:
     timeout: float
     render_base_url: Callable[[Mapping[str, str]], str]
     """Renders the base URL for another config (e.g. once a cloud id has been resolved)."""
+    render_url: Callable[[str, Mapping[str, str]], str]
+    """Renders one of the provider's other URLs (`ProviderSpec.urls`) by name for a config."""
 
 
 HeaderBuilder = Callable[[Credentials, Mapping[str, str]], dict[str, str]]
@@ -85,6 +87,13 @@ class ProviderSpec:
     normalise_config: ConfigNormaliser | None = None
     expires_at: ExpiryReader | None = None
     """Reads the credentials' expiry from the config, for providers whose tokens expire."""
+    derived: Mapping[str, Callable[[Mapping[str, str]], str]] = field(default_factory=dict)
+    """Placeholders the URL templates may use besides the config fields, computed from the config
+    (e.g. JumpCloud's console host from its region)."""
+    urls: Mapping[str, str] = field(default_factory=dict)
+    """Other URL templates verification calls besides the base URL, by name (e.g. a lookup on the
+    user's site). Their hosts are checked like the base URL's; operators override them as
+    `CREDVAULT_PROVIDER_URLS["<provider id>.<name>"]`."""
 
     def field(self, location: FieldLocation, name: str) -> FieldSpec | None:
         for candidate in self.fields:
