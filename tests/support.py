@@ -19,6 +19,7 @@ from grpc_status import rpc_status
 
 START_TIMEOUT = 90.0
 LISTENING = re.compile(r"credvault listening on (\S+)")
+METRICS = re.compile(r"credvault metrics on (\S+)")
 
 
 def free_port() -> int:
@@ -82,6 +83,13 @@ class CredvaultProcess:
             code = self.process.wait()
         self.process = None
         return code
+
+    @property
+    def metrics_url(self) -> str:
+        """The /metrics URL the server announced (with CREDVAULT_METRICS_LISTEN set)."""
+        found = METRICS.findall(self.stdout())
+        assert found, "the server announced no metrics endpoint"
+        return str(found[-1])
 
     def stdout(self) -> str:
         return self.stdout_path.read_text() if self.stdout_path.exists() else ""
