@@ -35,6 +35,7 @@ class CredvaultProcess:
 
     env: dict[str, str]
     workdir: Path
+    command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "credvault", "serve"])
     address: str = ""
     process: subprocess.Popen[bytes] | None = None
     _out: IO[bytes] | None = field(default=None, repr=False)
@@ -53,7 +54,7 @@ class CredvaultProcess:
         offset = len(self.stdout())
         with open(self.stdout_path, "ab") as out, open(self.log_path, "ab") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "credvault", "serve"],
+                self.command,
                 env=env,
                 stdout=out,
                 stderr=err,

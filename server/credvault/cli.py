@@ -8,12 +8,10 @@ import sys
 
 from credvault import __version__
 from credvault.config import Settings, from_env
-from credvault.embedded import EmbeddedOpenBao
 from credvault.errors import ConfigError
 from credvault.healthcheck import check
 from credvault.logs import configure_logging
 from credvault.policy import policy_text
-from credvault.server import serve
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(settings: Settings) -> int:
+    # Imported here so that `credvault healthcheck`, run every few seconds in a container, starts fast.
+    from credvault.embedded import EmbeddedOpenBao
+    from credvault.server import serve
+
     embedded = None if settings.vault.addr else EmbeddedOpenBao(settings.data_dir, settings.vault)
     vault = settings.vault
     try:
