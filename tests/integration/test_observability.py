@@ -16,6 +16,7 @@ import pytest
 from conftest import server_env
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc
+from fakes.base import Response
 from prometheus_client.parser import text_string_to_metric_families
 from support import CredvaultProcess, rich_details
 
@@ -175,3 +176,21 @@ def test_no_secret_in_the_logs_at_debug(observed, ostub, tenant, key):
     logs = observed.logs()
     assert f"/{SERVICE}/DeleteConnection" in logs  # the calls were logged...
     assert key not in logs  # ...without the key
+
+
+def test_a_check_that_could_not_be_made_counts_as_an_error(observed, ostub, fakes, tenant):
+    slow_key = f"jca_{uuid.uuid4().hex}"
+    fakes.jumpcloud.override(slow_key, Response(200, {"results": []}, delay=3))
+    _, before = scrape(observed)
+    with pytest.raises(grpc.RpcError) as failed:
+        ostub.CreateConnection(
+            pb.CreateConnectionRequest(
+                tenant_id=tenant, provider="jumpcloud", credentials={"api_key": slow_key}
+            ),
+            timeout=1,
+        )
+    assert failed.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+    text, after = scrape(observed)
+    error = {"provider": "jumpcloud", "result": "error", "reason": "PROVIDER_TIMEOUT"}
+    assert delta(before, after, "credvault_verifications_total", **error) == 1
+    assert slow_key not in text
