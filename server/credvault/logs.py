@@ -18,13 +18,13 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 import grpc
 
+from credvault.interceptor import Behavior, Context, UnaryInterceptor
 from credvault.status import final_code
 
 QUIET_LOGGERS = ("httpx", "httpcore", "hpack", "urllib3", "hvac", "asyncio", "grpc")
@@ -80,49 +80,32 @@ def choose_request_id(metadata: grpc.aio.Metadata | None) -> str:
     return uuid.uuid4().hex
 
 
-Handler = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
-
-
-class RequestLogInterceptor(grpc.aio.ServerInterceptor):
+class RequestLogInterceptor(UnaryInterceptor):
     """Gives each unary RPC its request id and writes its access line. Register it first (outermost),
     so the id is set before anything else runs and the line sees the final status code."""
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        return grpc.unary_unary_rpc_method_handler(
-            _logged(handler.unary_unary, handler_call_details.method),
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+    def wrap(self, behavior: Behavior, method: str) -> Behavior:
+        async def logged(request: Any, context: Context) -> Any:
+            chosen = choose_request_id(context.invocation_metadata())
+            token = request_id.set(chosen)
+            context.set_trailing_metadata(((REQUEST_ID_KEY, chosen),))
+            started = time.perf_counter()
+            error: BaseException | None = None
+            try:
+                return await behavior(request, context)
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                access_log.info(
+                    "rpc",
+                    extra={
+                        "method": method,
+                        "code": final_code(context, error),
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "peer": context.peer(),
+                    },
+                )
+                request_id.reset(token)
 
-
-def _logged(behavior: Handler, method: str) -> Handler:
-    async def logged(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        token = request_id.set(choose_request_id(context.invocation_metadata()))
-        context.set_trailing_metadata(((REQUEST_ID_KEY, request_id.get() or ""),))
-        started = time.perf_counter()
-        error: BaseException | None = None
-        try:
-            return await behavior(request, context)
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            access_log.info(
-                "rpc",
-                extra={
-                    "method": method,
-                    "code": final_code(context, error),
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "peer": context.peer(),
-                },
-            )
-            request_id.reset(token)
-
-    return logged
+        return logged

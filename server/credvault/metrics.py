@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from wsgiref.simple_server import WSGIServer
 
-import grpc
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -36,6 +35,7 @@ from prometheus_client import (
 )
 
 from credvault.errors import ConfigError, CredvaultError
+from credvault.interceptor import Behavior, Context, UnaryInterceptor
 from credvault.status import final_code
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -102,7 +102,7 @@ class Metrics:
         self._verification_time.labels(provider).observe(seconds)
         self._verifications.labels(provider, result, _reason(reason)).inc()
 
-    def interceptor(self) -> grpc.aio.ServerInterceptor:
+    def interceptor(self) -> UnaryInterceptor:
         return _RpcMetrics(self._rpc)
 
     def serve(self, listen: str) -> MetricsEndpoint:
@@ -132,32 +132,17 @@ class MetricsEndpoint:
         self._server.server_close()
 
 
-Handler = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
-
-
-class _RpcMetrics(grpc.aio.ServerInterceptor):
+class _RpcMetrics(UnaryInterceptor):
     """Times every unary RPC. Register it outside the error interceptor, so it sees final codes."""
 
     def __init__(self, histogram: Histogram) -> None:
         self._histogram = histogram
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        service, _, method = handler_call_details.method.strip("/").rpartition("/")
-        return grpc.unary_unary_rpc_method_handler(
-            self._timed(handler.unary_unary, service, method),
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+    def wrap(self, behavior: Behavior, method: str) -> Behavior:
+        service, _, name = method.strip("/").rpartition("/")
+        histogram = self._histogram
 
-    def _timed(self, behavior: Handler, service: str, method: str) -> Handler:
-        async def timed(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def timed(request: Any, context: Context) -> Any:
             started = time.perf_counter()
             error: BaseException | None = None
             try:
@@ -167,6 +152,6 @@ class _RpcMetrics(grpc.aio.ServerInterceptor):
                 raise
             finally:
                 code = final_code(context, error)
-                self._histogram.labels(service, method, code).observe(time.perf_counter() - started)
+                histogram.labels(service, name, code).observe(time.perf_counter() - started)
 
         return timed

@@ -18,6 +18,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from credvault.errors import CredvaultError, InvalidArgumentError
+from credvault.interceptor import Context
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def _guard(behavior: Handler, method: str) -> Handler:
     return guarded
 
 
-def final_code(context: grpc.aio.ServicerContext, error: BaseException | None) -> str:
+def final_code(context: Context, error: BaseException | None) -> str:
     """The name of the status code an RPC ended with (for logs and metrics), given the exception that
     left its handler, if any. Deadline and cancellation end a handler with CancelledError."""
     code = context.code()
