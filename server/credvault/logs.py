@@ -5,7 +5,7 @@ Every unary RPC gets a request id: the caller's `x-request-id` metadata when it 
 id can follow a request through several services), otherwise a fresh one. It is put on every log line
 written while the RPC is served (a context variable read by a logging filter) and returned to the
 caller as `x-request-id` trailing metadata, on errors too. The access line holds the method, status
-code, duration and peer, never a request field.
+code, duration, peer and user agent, never a request field.
 
 Third-party loggers that can print request headers or bodies at DEBUG (httpx, httpcore, hpack,
 urllib3, hvac) are held at WARNING whatever the level, so no credential reaches a log line.
@@ -80,13 +80,19 @@ def choose_request_id(metadata: grpc.aio.Metadata | None) -> str:
     return uuid.uuid4().hex
 
 
+def _user_agent(metadata: grpc.aio.Metadata | None) -> str:
+    """The caller's gRPC library and version (grpc-python, grpc-node-js, grpc-go), cut short."""
+    return next((str(value)[:120] for key, value in metadata or () if key == "user-agent"), "")
+
+
 class RequestLogInterceptor(UnaryInterceptor):
     """Gives each unary RPC its request id and writes its access line. Register it first (outermost),
     so the id is set before anything else runs and the line sees the final status code."""
 
     def wrap(self, behavior: Behavior, method: str) -> Behavior:
         async def logged(request: Any, context: Context) -> Any:
-            chosen = choose_request_id(context.invocation_metadata())
+            metadata = context.invocation_metadata()
+            chosen = choose_request_id(metadata)
             token = request_id.set(chosen)
             context.set_trailing_metadata(((REQUEST_ID_KEY, chosen),))
             started = time.perf_counter()
@@ -104,6 +110,7 @@ class RequestLogInterceptor(UnaryInterceptor):
                         "code": final_code(context, error),
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                         "peer": context.peer(),
+                        "user_agent": _user_agent(metadata),
                     },
                 )
                 request_id.reset(token)

@@ -9,7 +9,7 @@ Built on `prometheus-client` with a registry of our own (no process-wide default
 - `credvault_provider_verification_duration_seconds{provider}`: the providers' test calls;
 - `credvault_verifications_total{provider, result, reason}`: their outcomes, `result` being `ok`,
   `rejected` (the provider said no) or `error` (the check could not be made);
-- the process collectors (`process_*`, `python_*`).
+- `credvault_build_info{version}` and the process collectors (`process_*`, `python_*`).
 
 Labels only ever hold names from a fixed set: never a tenant, connection id, request field or secret.
 Reasons come from provider plugins, so any that is not an UPPER_SNAKE word becomes `OTHER`.
@@ -29,11 +29,13 @@ from prometheus_client import (
     Counter,
     GCCollector,
     Histogram,
+    Info,
     PlatformCollector,
     ProcessCollector,
     start_http_server,
 )
 
+from credvault import __version__
 from credvault.errors import ConfigError, CredvaultError
 from credvault.interceptor import Behavior, Context, UnaryInterceptor
 from credvault.status import final_code
@@ -56,6 +58,9 @@ class Metrics:
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         GCCollector(registry=self.registry)
+        Info("credvault_build", "The running credvault's version.", registry=self.registry).info(
+            {"version": __version__}
+        )
         self._rpc = Histogram(
             "credvault_rpc_duration_seconds",
             "Time to serve a unary RPC, by service, method and status code.",

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import credvault
 import grpc
 import httpx
 import pytest
@@ -125,6 +126,7 @@ def test_metrics_count_rpcs_vault_calls_and_verifications(observed, ostub, tenan
     timing = "credvault_provider_verification_duration_seconds_count"
     assert delta(before, after, timing, provider="jumpcloud") == 3
     assert "process_resident_memory_bytes" in text
+    assert after[("credvault_build_info", frozenset({"version": credvault.__version__}.items()))] == 1
 
     for private in (tenant, '"jc"', '"bad"', key, rejected_key):
         assert private not in text
@@ -146,6 +148,7 @@ def test_request_id_from_the_caller_is_returned_and_on_every_log_line(observed, 
     assert len(access) == 1
     assert access[0]["method"] == f"/{SERVICE}/CreateConnection"
     assert access[0]["code"] == "OK" and access[0]["duration_ms"] > 0
+    assert access[0]["user_agent"].startswith("grpc-python/")
     assert any(line["message"] == "created connection" for line in lines)
 
 
