@@ -322,6 +322,9 @@ class CredentialService:
             error.metadata["provider"] = spec.id
             self._observe_verification(spec.id, "error", error.reason, time.perf_counter() - started)
             raise
+        except asyncio.CancelledError:  # the caller gave up (deadline or cancel) before the provider answered
+            self._observe_verification(spec.id, "error", "CANCELLED", time.perf_counter() - started)
+            raise
         result = "ok" if verdict.ok else "rejected"
         self._observe_verification(spec.id, result, verdict.reason, time.perf_counter() - started)
         return verdict

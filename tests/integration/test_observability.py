@@ -30,7 +30,13 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 @pytest.fixture(scope="module")
 def observed(openbao, fakes, tmp_path_factory) -> Iterator[CredvaultProcess]:
     """A server with metrics on a free port, logging at DEBUG."""
-    env = server_env(openbao, fakes, CREDVAULT_METRICS_LISTEN="127.0.0.1:0", CREDVAULT_LOG_LEVEL="DEBUG")
+    env = server_env(
+        openbao,
+        fakes,
+        CREDVAULT_METRICS_LISTEN="127.0.0.1:0",
+        CREDVAULT_LOG_LEVEL="DEBUG",
+        CREDVAULT_VERIFY_TIMEOUT="1",
+    )
     process = CredvaultProcess(env, tmp_path_factory.mktemp("observed")).start()
     yield process
     process.stop()
@@ -182,6 +188,7 @@ def test_no_secret_in_the_logs_at_debug(observed, ostub, tenant, key):
 
 
 def test_a_check_that_could_not_be_made_counts_as_an_error(observed, ostub, fakes, tenant):
+    """The provider hangs past CREDVAULT_VERIFY_TIMEOUT (1 s here), well within the caller's deadline."""
     slow_key = f"jca_{uuid.uuid4().hex}"
     fakes.jumpcloud.override(slow_key, Response(200, {"results": []}, delay=3))
     _, before = scrape(observed)
@@ -190,10 +197,19 @@ def test_a_check_that_could_not_be_made_counts_as_an_error(observed, ostub, fake
             pb.CreateConnectionRequest(
                 tenant_id=tenant, provider="jumpcloud", credentials={"api_key": slow_key}
             ),
-            timeout=1,
+            timeout=20,
         )
-    assert failed.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+    assert failed.value.code() == grpc.StatusCode.UNAVAILABLE
     text, after = scrape(observed)
     error = {"provider": "jumpcloud", "result": "error", "reason": "PROVIDER_TIMEOUT"}
     assert delta(before, after, "credvault_verifications_total", **error) == 1
+    assert (
+        delta(
+            before,
+            after,
+            "credvault_rpc_duration_seconds_count",
+            **{"service": SERVICE, "method": "CreateConnection", "code": "UNAVAILABLE"},
+        )
+        == 1
+    )
     assert slow_key not in text
