@@ -17,7 +17,8 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels . \
 
 # Final stage: the same Python, the virtualenv, an unprivileged user; no compiler, no wheel builds.
 FROM python:3.11-slim-bookworm
-RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
+RUN groupadd --system --gid 10001 credvault \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
     --shell /usr/sbin/nologin credvault
 COPY --from=builder /opt/credvault /opt/credvault
 # Listen on every interface inside the container (the platform decides what reaches it). Metrics
