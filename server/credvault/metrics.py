@@ -9,6 +9,7 @@ Built on `prometheus-client` with a registry of our own (no process-wide default
 - `credvault_provider_verification_duration_seconds{provider}`: the providers' test calls;
 - `credvault_verifications_total{provider, result, reason}`: their outcomes, `result` being `ok`,
   `rejected` (the provider said no) or `error` (the check could not be made);
+- `credvault_serving`: 1 while health says SERVING (Vault reachable and unsealed), else 0;
 - `credvault_build_info{version}` and the process collectors (`process_*`, `python_*`).
 
 Labels only ever hold names from a fixed set: never a tenant, connection id, request field or secret.
@@ -27,6 +28,7 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import (
     CollectorRegistry,
     Counter,
+    Gauge,
     GCCollector,
     Histogram,
     Info,
@@ -82,6 +84,11 @@ class Metrics:
             buckets=BUCKETS,
             registry=self.registry,
         )
+        self._serving = Gauge(
+            "credvault_serving",
+            "1 while the server reports SERVING (Vault reachable and unsealed), else 0.",
+            registry=self.registry,
+        )
         self._verifications = Counter(
             "credvault_verifications",
             "Verification outcomes by provider, result (ok, rejected, error) and reason.",
@@ -102,6 +109,9 @@ class Metrics:
             raise
         finally:
             self._vault.labels(operation, outcome).observe(time.perf_counter() - started)
+
+    def serving(self, serving: bool) -> None:
+        self._serving.set(1 if serving else 0)
 
     def verification(self, provider: str, result: str, reason: str, seconds: float) -> None:
         self._verification_time.labels(provider).observe(seconds)

@@ -70,7 +70,7 @@ async def serve(settings: Settings, vault: VaultSettings, announce: Callable[[st
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, stop.set)
             watchers = [
-                asyncio.create_task(_watch_vault(store, health_servicer)),
+                asyncio.create_task(_watch_vault(store, health_servicer, metrics.serving)),
                 asyncio.create_task(_renew_token(store)),
             ]
             await stop.wait()
@@ -101,7 +101,9 @@ async def _set_health(servicer: health.aio.HealthServicer, serving: bool) -> Non
         await servicer.set(name, status)
 
 
-async def _watch_vault(store: VaultStore, servicer: health.aio.HealthServicer) -> None:
+async def _watch_vault(
+    store: VaultStore, servicer: health.aio.HealthServicer, report: Callable[[bool], None]
+) -> None:
     """Keeps the health status in step with Vault: NOT_SERVING while it is unreachable or sealed."""
     serving: bool | None = None
     while True:
@@ -116,6 +118,7 @@ async def _watch_vault(store: VaultStore, servicer: health.aio.HealthServicer) -
             else:
                 log.warning("Vault is not usable (%s): NOT_SERVING", problem)
             await _set_health(servicer, now_serving)
+            report(now_serving)
             serving = now_serving
         await asyncio.sleep(HEALTH_INTERVAL)
 

@@ -132,6 +132,7 @@ def test_metrics_count_rpcs_vault_calls_and_verifications(observed, ostub, tenan
     timing = "credvault_provider_verification_duration_seconds_count"
     assert delta(before, after, timing, provider="jumpcloud") == 3
     assert "process_resident_memory_bytes" in text
+    assert after[("credvault_serving", frozenset())] == 1
     assert after[("credvault_build_info", frozenset({"version": credvault.__version__}.items()))] == 1
 
     for private in (tenant, '"jc"', '"bad"', key, rejected_key):
