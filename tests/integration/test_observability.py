@@ -5,7 +5,11 @@ the logs (at DEBUG)."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -214,3 +218,17 @@ def test_a_check_that_could_not_be_made_counts_as_an_error(observed, ostub, fake
         == 1
     )
     assert slow_key not in text
+
+
+@pytest.mark.parametrize("problem", ["not host:port", "port in use"])
+def test_a_bad_metrics_address_stops_the_start_with_its_name(openbao, fakes, problem):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        listen = "nonsense" if problem == "not host:port" else f"127.0.0.1:{taken.getsockname()[1]}"
+        env = {**os.environ, **server_env(openbao, fakes, CREDVAULT_METRICS_LISTEN=listen)}
+        result = subprocess.run(
+            [sys.executable, "-m", "credvault", "serve"], env=env, capture_output=True, text=True, timeout=60
+        )
+    assert result.returncode == 2
+    assert "CREDVAULT_METRICS_LISTEN" in result.stderr
