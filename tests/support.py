@@ -19,6 +19,7 @@ from grpc_status import rpc_status
 
 START_TIMEOUT = 90.0
 LISTENING = re.compile(r"credvault listening on (\S+)")
+METRICS = re.compile(r"credvault metrics on (\S+)")
 
 
 def free_port() -> int:
@@ -34,6 +35,7 @@ class CredvaultProcess:
 
     env: dict[str, str]
     workdir: Path
+    command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "credvault", "serve"])
     address: str = ""
     process: subprocess.Popen[bytes] | None = None
     _out: IO[bytes] | None = field(default=None, repr=False)
@@ -52,7 +54,7 @@ class CredvaultProcess:
         offset = len(self.stdout())
         with open(self.stdout_path, "ab") as out, open(self.log_path, "ab") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "credvault", "serve"],
+                self.command,
                 env=env,
                 stdout=out,
                 stderr=err,
@@ -82,6 +84,13 @@ class CredvaultProcess:
             code = self.process.wait()
         self.process = None
         return code
+
+    @property
+    def metrics_url(self) -> str:
+        """The /metrics URL the server announced (with CREDVAULT_METRICS_LISTEN set)."""
+        found = METRICS.findall(self.stdout())
+        assert found, "the server announced no metrics endpoint"
+        return str(found[-1])
 
     def stdout(self) -> str:
         return self.stdout_path.read_text() if self.stdout_path.exists() else ""

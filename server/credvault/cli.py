@@ -8,11 +8,10 @@ import sys
 
 from credvault import __version__
 from credvault.config import Settings, from_env
-from credvault.embedded import EmbeddedOpenBao
 from credvault.errors import ConfigError
+from credvault.healthcheck import check
 from credvault.logs import configure_logging
 from credvault.policy import policy_text
-from credvault.server import serve
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,12 +23,18 @@ def main(argv: list[str] | None = None) -> int:
         help="run the gRPC server (uses VAULT_ADDR, or an embedded OpenBao when it is not set)",
     )
     commands.add_parser("vault-policy", help="print the least-privilege Vault policy credvault needs")
+    commands.add_parser(
+        "healthcheck",
+        help="exit 0 when the server at CREDVAULT_LISTEN reports SERVING (container health checks)",
+    )
     args = parser.parse_args(argv)
     try:
         settings = from_env()
         if args.command == "vault-policy":
             print(policy_text(settings.vault.mount, settings.vault.prefix), end="")
             return 0
+        if args.command == "healthcheck":
+            return check(settings.listen)
         configure_logging(settings.log_level)
         return _serve(settings)
     except ConfigError as error:
@@ -38,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(settings: Settings) -> int:
+    # Imported here so that `credvault healthcheck`, run every few seconds in a container, starts fast.
+    from credvault.embedded import EmbeddedOpenBao
+    from credvault.server import serve
+
     embedded = None if settings.vault.addr else EmbeddedOpenBao(settings.data_dir, settings.vault)
     vault = settings.vault
     try:
@@ -55,8 +64,9 @@ def _serve(settings: Settings) -> int:
 
 def _announce(line: str) -> None:
     _say(line)
-    address = line.rsplit(" ", 1)[-1]
-    _say(f"try: grpcurl -plaintext {address} credvault.v1.CredentialVault/ListProviders")
+    if line.startswith("credvault listening on "):
+        address = line.rsplit(" ", 1)[-1]
+        _say(f"try: grpcurl -plaintext {address} credvault.v1.CredentialVault/ListProviders")
 
 
 def _say(line: str) -> None:

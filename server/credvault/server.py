@@ -14,6 +14,8 @@ from grpc_reflection.v1alpha import reflection
 
 from credvault.config import Settings, VaultSettings
 from credvault.errors import ConfigError, CredvaultError
+from credvault.logs import RequestLogInterceptor
+from credvault.metrics import Metrics
 from credvault.providers.registry import ProviderRegistry
 from credvault.service import CredentialService
 from credvault.servicer import CredentialVaultServicer
@@ -31,13 +33,21 @@ HEALTH_INTERVAL = 2.0
 async def serve(settings: Settings, vault: VaultSettings, announce: Callable[[str], None]) -> None:
     """Runs until SIGTERM or SIGINT, then drains in-flight calls for `shutdown_grace` seconds."""
     registry = ProviderRegistry.discover(settings.provider_urls)
-    store = VaultStore(vault)
+    metrics = Metrics()
+    endpoint = metrics.serve(settings.metrics_listen) if settings.metrics_listen else None
+    store = VaultStore(vault, timed=metrics.vault_call)
     try:
+        if endpoint is not None:
+            announce(f"credvault metrics on {endpoint.url}")
         await store.open()
         async with httpx.AsyncClient(follow_redirects=False, trust_env=True) as http:
-            service = CredentialService(registry, store, http, settings.verify_timeout)
+            service = CredentialService(
+                registry, store, http, settings.verify_timeout, observe_verification=metrics.verification
+            )
             server = grpc.aio.server(
-                interceptors=[ErrorInterceptor()],
+                # Outermost first: the request id is set before anything logs, and the access line
+                # and the metrics see the status the error interceptor chose.
+                interceptors=[RequestLogInterceptor(), metrics.interceptor(), ErrorInterceptor()],
                 options=[("grpc.so_reuseport", 0)],
             )
             credvault_pb2_grpc.add_CredentialVaultServicer_to_server(CredentialVaultServicer(service), server)
@@ -60,7 +70,7 @@ async def serve(settings: Settings, vault: VaultSettings, announce: Callable[[st
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, stop.set)
             watchers = [
-                asyncio.create_task(_watch_vault(store, health_servicer)),
+                asyncio.create_task(_watch_vault(store, health_servicer, metrics.serving)),
                 asyncio.create_task(_renew_token(store)),
             ]
             await stop.wait()
@@ -71,6 +81,8 @@ async def serve(settings: Settings, vault: VaultSettings, announce: Callable[[st
             await server.stop(settings.shutdown_grace)
     finally:
         store.close()
+        if endpoint is not None:
+            endpoint.close()
 
 
 def _bind(server: grpc.aio.Server, listen: str) -> int:
@@ -89,7 +101,9 @@ async def _set_health(servicer: health.aio.HealthServicer, serving: bool) -> Non
         await servicer.set(name, status)
 
 
-async def _watch_vault(store: VaultStore, servicer: health.aio.HealthServicer) -> None:
+async def _watch_vault(
+    store: VaultStore, servicer: health.aio.HealthServicer, report: Callable[[bool], None]
+) -> None:
     """Keeps the health status in step with Vault: NOT_SERVING while it is unreachable or sealed."""
     serving: bool | None = None
     while True:
@@ -104,6 +118,7 @@ async def _watch_vault(store: VaultStore, servicer: health.aio.HealthServicer) -
             else:
                 log.warning("Vault is not usable (%s): NOT_SERVING", problem)
             await _set_health(servicer, now_serving)
+            report(now_serving)
             serving = now_serving
         await asyncio.sleep(HEALTH_INTERVAL)
 

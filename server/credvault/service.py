@@ -6,6 +6,7 @@ import asyncio
 import base64
 import binascii
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 UPDATABLE = ("credentials", "config", "labels")
+VerificationObserver = Callable[[str, str, str, float], None]
+"""Told of each verification: provider id, result (ok, rejected, error), reason, seconds (metrics)."""
 
 
 class CredentialService:
@@ -51,12 +54,14 @@ class CredentialService:
         http: httpx.AsyncClient,
         verify_timeout: float,
         clock: Callable[[], datetime] = utcnow,
+        observe_verification: VerificationObserver = lambda *_: None,
     ) -> None:
         self._registry = registry
         self._store = store
         self._http = http
         self._verify_timeout = verify_timeout
         self._clock = clock
+        self._observe_verification = observe_verification
 
     def providers(self) -> list[ProviderSpec]:
         return self._registry.all()
@@ -324,11 +329,19 @@ class CredentialService:
             render_base_url=lambda other: self._registry.base_url(spec, other),
             render_url=lambda name, other: self._registry.url(spec, name, other),
         )
+        started = time.perf_counter()
         try:
-            return await spec.verify(request)
+            verdict = await spec.verify(request)
         except CredvaultError as error:
             error.metadata["provider"] = spec.id
+            self._observe_verification(spec.id, "error", error.reason, time.perf_counter() - started)
             raise
+        except asyncio.CancelledError:  # the caller gave up (deadline or cancel) before the provider answered
+            self._observe_verification(spec.id, "error", "CANCELLED", time.perf_counter() - started)
+            raise
+        result = "ok" if verdict.ok else "rejected"
+        self._observe_verification(spec.id, result, verdict.reason, time.perf_counter() - started)
+        return verdict
 
 
 def _expired_verdict(record: ConnectionRecord) -> Verdict:

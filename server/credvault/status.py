@@ -6,6 +6,7 @@ traceback but without its message (which may quote a secret) and answered INTERN
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from credvault.errors import CredvaultError, InvalidArgumentError
+from credvault.interceptor import Context
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +84,10 @@ def _guard(behavior: Handler, method: str) -> Handler:
         except grpc.aio.AbortError:
             raise
         except CredvaultError as error:
-            await context.abort_with_status(to_status(error))
+            status = to_status(error)
+            # Keep trailing metadata set earlier in the call (the request id) next to the details.
+            kept = tuple(context.trailing_metadata() or ())
+            await context.abort(status.code, status.details, kept + tuple(status.trailing_metadata))
         except Exception as exc:  # the boundary: nothing may leave as UNKNOWN with its raw text
             log.error(
                 "unexpected %s in %s\n%s",
@@ -93,3 +98,17 @@ def _guard(behavior: Handler, method: str) -> Handler:
             await context.abort(grpc.StatusCode.INTERNAL, "internal error; the server log has the details")
 
     return guarded
+
+
+def final_code(context: Context, error: BaseException | None) -> str:
+    """The name of the status code an RPC ended with (for logs and metrics), given the exception that
+    left its handler, if any. Deadline and cancellation end a handler with CancelledError."""
+    code = context.code()
+    if isinstance(code, grpc.StatusCode):
+        return code.name
+    if error is None:
+        return "OK"
+    if isinstance(error, asyncio.CancelledError):
+        remaining = context.time_remaining()
+        return "DEADLINE_EXCEEDED" if remaining is not None and remaining <= 0 else "CANCELLED"
+    return "UNKNOWN"

@@ -9,10 +9,11 @@ translated here, and only here, into credvault's.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -32,6 +33,8 @@ from credvault.model import ConnectionRecord, Credentials
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Timer = Callable[[str], AbstractContextManager[object]]
+"""Wraps each Vault call, given its operation name (metrics)."""
 MIN_TOKEN_TTL = 60.0
 """Seconds of token life below which the store logs in again instead of renewing."""
 
@@ -51,10 +54,11 @@ class _CasMismatch(Exception):
 class VaultStore:
     """The connections of every tenant, under `<mount>/<prefix>/<tenant_id>/<connection_id>`."""
 
-    def __init__(self, settings: VaultSettings) -> None:
+    def __init__(self, settings: VaultSettings, timed: Timer = lambda _operation: nullcontext()) -> None:
         if not settings.addr:
             raise ValueError("VaultStore needs a Vault address")
         self._settings = settings
+        self._timed = timed
         session = requests.Session()
         session.trust_env = False  # no proxy or netrc lookups per call; Vault is addressed directly
         self._client = hvac.Client(
@@ -72,7 +76,7 @@ class VaultStore:
 
     async def open(self) -> None:
         """Logs in (AppRole) and makes sure the KV v2 mount exists."""
-        await self._run(self._open_sync, deadline=None)
+        await self._run("login", self._open_sync, deadline=None)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -108,7 +112,7 @@ class VaultStore:
     async def renew_token(self) -> float:
         """Renews the service's token, or logs in again when it can't be; returns seconds until the
         next renewal is due (0 when the token does not expire)."""
-        return await self._run(self._renew_sync, deadline=None)
+        return await self._run("renew_token", self._renew_sync, deadline=None)
 
     def _renew_sync(self) -> float:
         info = self._client.auth.token.lookup_self()["data"]
@@ -125,7 +129,7 @@ class VaultStore:
 
     async def sealed(self) -> bool:
         """True when Vault answers but is sealed; raises StoreUnavailableError when it doesn't answer."""
-        status = await self._run(self._client.sys.read_seal_status, deadline=None)
+        status = await self._run("seal_status", self._client.sys.read_seal_status, deadline=None)
         return bool(status.get("sealed"))
 
     # -- connections -------------------------------------------------------------------------------
@@ -141,7 +145,7 @@ class VaultStore:
                     f"connection {record.connection_id} already exists for tenant {record.tenant_id}"
                 ) from None
 
-        return await self._run(write, deadline)
+        return await self._run("create", write, deadline)
 
     async def replace(
         self, record: ConnectionRecord, credentials: Credentials, version: int, deadline: float | None
@@ -156,7 +160,7 @@ class VaultStore:
                     f"connection {record.connection_id} was changed concurrently; read it and try again"
                 ) from None
 
-        return await self._run(write, deadline)
+        return await self._run("replace", write, deadline)
 
     async def read(self, tenant_id: str, connection_id: str, deadline: float | None) -> StoredConnection:
         def read() -> StoredConnection:
@@ -175,7 +179,7 @@ class VaultStore:
                 version=int(data["metadata"]["version"]),
             )
 
-        return await self._run(read, deadline)
+        return await self._run("read", read, deadline)
 
     async def exists(self, tenant_id: str, connection_id: str, deadline: float | None) -> bool:
         def exists() -> bool:
@@ -187,7 +191,7 @@ class VaultStore:
                 return False
             return True
 
-        return await self._run(exists, deadline)
+        return await self._run("exists", exists, deadline)
 
     async def delete(self, tenant_id: str, connection_id: str, deadline: float | None) -> bool:
         """Removes the connection's metadata and every version; False when there was none."""
@@ -201,7 +205,7 @@ class VaultStore:
             self._kv.delete_metadata_and_all_versions(path=path, mount_point=self._settings.mount)
             return True
 
-        return await self._run(delete, deadline)
+        return await self._run("delete", delete, deadline)
 
     async def list_ids(self, tenant_id: str, deadline: float | None) -> list[str]:
         """Every connection id of the tenant, sorted."""
@@ -215,7 +219,7 @@ class VaultStore:
                 return []
             return sorted(key for key in answer["data"]["keys"] if not key.endswith("/"))
 
-        return await self._run(list_ids, deadline)
+        return await self._run("list", list_ids, deadline)
 
     # -- plumbing ----------------------------------------------------------------------------------
 
@@ -236,10 +240,12 @@ class VaultStore:
             raise
         return int(answer["data"]["version"])
 
-    async def _run(self, call: Callable[[], T], deadline: float | None) -> T:
-        """Runs a synchronous Vault call on the pool, within `deadline` seconds when given."""
+    async def _run(self, operation: str, call: Callable[[], T], deadline: float | None) -> T:
+        """Runs a synchronous Vault call on the pool, within `deadline` seconds when given. The thread
+        sees the caller's context variables (the request id its log lines carry)."""
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, self._translated, call)
+        context = contextvars.copy_context()
+        future = loop.run_in_executor(self._executor, context.run, self._translated, operation, call)
         if deadline is None:
             return await future
         try:
@@ -249,8 +255,8 @@ class VaultStore:
                 "Vault did not answer before the call's deadline", reason="VAULT_TIMEOUT"
             ) from None
 
-    def _translated(self, call: Callable[[], T]) -> T:
-        with _vault_errors():
+    def _translated(self, operation: str, call: Callable[[], T]) -> T:
+        with self._timed(operation), _vault_errors():
             try:
                 return call()
             except hvac.exceptions.Forbidden:

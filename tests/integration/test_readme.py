@@ -1,5 +1,6 @@
 """The README's grpcurl walk-through, run as written against `credvault serve` on its embedded default,
-with the real grpcurl binary; then a restart that must keep the connection."""
+with the real grpcurl binary; then a restart that must keep the connection. And the README's operator
+recipes (grpcurl and curl), run as written against a server with metrics on."""
 
 from __future__ import annotations
 
@@ -11,18 +12,25 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import server_env
 from support import CredvaultProcess
 
 README = Path(__file__).parents[2] / "README.md"
 README_ADDRESS = "127.0.0.1:50051"
+README_METRICS_ADDRESS = "127.0.0.1:9464"
 
 
-def walkthrough_commands() -> list[str]:
+def readme_commands(block_name: str) -> list[str]:
+    """The commands of the README's ```sh block between `<!-- {block_name}:start/end -->`."""
     text = README.read_text()
-    block = text.split("<!-- walkthrough:start -->")[1].split("<!-- walkthrough:end -->")[0]
+    block = text.split(f"<!-- {block_name}:start -->")[1].split(f"<!-- {block_name}:end -->")[0]
     script = re.search(r"```sh\n(.*?)```", block, re.S).group(1)
     lines = [line for line in script.replace("\\\n", " ").splitlines() if line and not line.startswith("#")]
     return lines
+
+
+def walkthrough_commands() -> list[str]:
+    return readme_commands("walkthrough")
 
 
 def readme_key() -> str:
@@ -49,12 +57,16 @@ def grpcurl() -> str:
     return path
 
 
-def run(command: str, address: str) -> subprocess.CompletedProcess[str]:
+def run(command: str, address: str, metrics_address: str = "") -> subprocess.CompletedProcess[str]:
+    """Runs a README command with the test server's addresses instead of the README's."""
     command = command.replace(README_ADDRESS, address)
-    assert command.startswith("grpcurl ")
-    return subprocess.run(
-        command.replace("grpcurl", grpcurl(), 1), shell=True, capture_output=True, text=True, timeout=60
-    )
+    if command.startswith("curl "):
+        assert metrics_address, "curl commands are for the metrics endpoint"
+        command = command.replace(README_METRICS_ADDRESS, metrics_address)
+    else:
+        assert command.startswith("grpcurl ")
+        command = command.replace("grpcurl", grpcurl(), 1)
+    return subprocess.run(command, shell=True, capture_output=True, text=True, timeout=60)
 
 
 def test_walkthrough_runs_against_the_embedded_default(embedded):
@@ -89,3 +101,50 @@ def test_openbao_stops_with_credvault(embedded):
 
 def _processes_using(config: str) -> str:
     return subprocess.run(["pgrep", "-f", config], capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def operated(openbao, fakes, tmp_path):
+    """A server with metrics on, holding the walk-through's connection."""
+    fakes.jumpcloud.add_key(readme_key(), orgs=["60259a2ad81e1a474d4e7c83"])
+    env = server_env(openbao, fakes, CREDVAULT_METRICS_LISTEN="127.0.0.1:0")
+    process = CredvaultProcess(env, tmp_path).start()
+    create, delete = (
+        next(c for c in walkthrough_commands() if name in c)
+        for name in ("CreateConnection", "DeleteConnection")
+    )
+    assert run(create, process.address).returncode == 0
+    yield process
+    assert run(delete, process.address).returncode == 0
+    process.stop()
+
+
+def test_operator_recipes_run_against_a_live_server(operated):
+    metrics = operated.metrics_url.removeprefix("http://").removesuffix("/metrics")
+    results = {}
+    for command in readme_commands("operating"):
+        result = run(command, operated.address, metrics)
+        results[command] = (result.returncode, result.stdout + result.stderr)
+
+    def answer(*words: str, code: int = 0) -> str:
+        """The output of the one recipe whose command has all `words`, which must exit with `code`."""
+        [(rc, out)] = [result for command, result in results.items() if all(w in command for w in words)]
+        assert rc == code, f"{words}: exit {rc}\n{out}"
+        return out
+
+    assert '"connection_id": "jumpcloud-main"' in answer("ListConnections", "page_size")
+    assert '"connection_id": "jumpcloud-main"' in answer("ListConnections", '"provider"')
+    assert '"status": "SERVING"' in answer("Health/Check", "-plaintext 127")
+    assert '"status": "SERVING"' in answer("Health/Check", '"service"')
+    missing = answer("no-such-connection", code=64 + 5)
+    assert "Code: NotFound" in missing and "CONNECTION_NOT_FOUND" in missing
+    invalid = answer("-format-error", code=64 + 3)
+    assert "google.rpc.BadRequest" in invalid and "credentials.api_key" in invalid
+    tagged = answer("x-request-id")
+    assert "Response trailers received:\nx-request-id: ops-check-1" in tagged
+    logged = [json.loads(line) for line in operated.logs().splitlines() if "ops-check-1" in line]
+    assert {line["logger"] for line in logged} >= {"credvault.access"}
+    scraped = answer("curl -s")
+    assert 'credvault_rpc_duration_seconds_count{code="NOT_FOUND",method="GetConnection"' in scraped
+    assert 'credvault_verifications_total{provider="jumpcloud",reason="VERIFIED",result="ok"}' in scraped
+    assert "acme" not in scraped

