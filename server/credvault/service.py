@@ -20,6 +20,7 @@ from credvault.errors import (
     FieldViolation,
     InvalidArgumentError,
     NotFoundError,
+    UnavailableError,
 )
 from credvault.model import (
     AuthHeaders,
@@ -50,12 +51,15 @@ class CredentialService:
         store: VaultStore,
         http: httpx.AsyncClient,
         verify_timeout: float,
+        max_verifications: int = 64,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._registry = registry
         self._store = store
         self._http = http
         self._verify_timeout = verify_timeout
+        self._verifications = asyncio.Semaphore(max_verifications)
+        """Bounds the provider calls in flight, so a hanging provider can't take every connection."""
         self._clock = clock
 
     def providers(self) -> list[ProviderSpec]:
@@ -298,6 +302,24 @@ class CredentialService:
         return Outcome.of(verdict, now), replace(verdict, config=learnt_config, expires_at=expires_at)
 
     async def _verify(
+        self, spec: ProviderSpec, secret: Credentials, config: Mapping[str, str], deadline: Deadline
+    ) -> Verdict:
+        try:
+            async with asyncio.timeout(deadline.remaining(cap=self._verify_timeout)):
+                await self._verifications.acquire()
+        except TimeoutError:
+            raise UnavailableError(
+                "too many provider checks are in progress on this server; try again shortly",
+                reason="VERIFICATIONS_BUSY",
+                metadata={"provider": spec.id},
+                retry_after=1.0,
+            ) from None
+        try:
+            return await self._verify_now(spec, secret, config, deadline)
+        finally:
+            self._verifications.release()
+
+    async def _verify_now(
         self, spec: ProviderSpec, secret: Credentials, config: Mapping[str, str], deadline: Deadline
     ) -> Verdict:
         timeout = deadline.remaining(cap=self._verify_timeout) or 0.0
