@@ -53,6 +53,9 @@ BACKOFF = (0.05, 0.1, 0.2, 0.4, 0.8)
 """Seconds between tries, unless Vault's Retry-After asks for another delay."""
 UNBOUNDED_CALL = 30.0
 """Seconds a call without a caller's deadline (start-up, token renewal) may spend retrying."""
+ANSWER_MARGIN = 0.1
+"""Seconds of the caller's deadline kept for carrying the answer back, so a slow Vault is reported as
+UNAVAILABLE rather than the caller seeing DEADLINE_EXCEEDED."""
 PROBE_TIMEOUT = 1.0
 """Seconds one `sys/leader` probe may take while looking for the active node."""
 
@@ -378,7 +381,8 @@ class VaultStore:
     async def _run(self, call: Callable[[], T], deadline: float | None) -> T:
         """Runs a synchronous Vault call on the pool, within `deadline` seconds when given."""
         loop = asyncio.get_running_loop()
-        ends = time.monotonic() + (UNBOUNDED_CALL if deadline is None else max(deadline, 0.0))
+        budget = UNBOUNDED_CALL if deadline is None else deadline - min(ANSWER_MARGIN, deadline / 10)
+        ends = time.monotonic() + max(budget, 0.0)
         future = loop.run_in_executor(self._executor, self._translated, call, ends)
         try:
             return await asyncio.wait_for(future, timeout=max(ends - time.monotonic(), 0.0))
