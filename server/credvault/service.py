@@ -304,8 +304,10 @@ class CredentialService:
     async def _verify(
         self, spec: ProviderSpec, secret: Credentials, config: Mapping[str, str], deadline: Deadline
     ) -> Verdict:
+        wait = deadline.remaining(cap=self._verify_timeout) or 0.0
         try:
-            async with asyncio.timeout(deadline.remaining(cap=self._verify_timeout)):
+            # Give up a little before the deadline, so the caller hears why rather than DEADLINE_EXCEEDED.
+            async with asyncio.timeout(max(wait - min(0.1, wait / 10), 0.0)):
                 await self._verifications.acquire()
         except TimeoutError:
             raise UnavailableError(

@@ -269,3 +269,30 @@ def _code(call) -> grpc.StatusCode:
 
 def _processes_using(config: str) -> str:
     return subprocess.run(["pgrep", "-f", config], capture_output=True, text=True).stdout
+
+
+def test_verifications_are_bounded_and_a_hanging_provider_blocks_nothing_else(
+    env, tmp_path, fakes, tenant, key
+):
+    process = CredvaultProcess({**env, "CREDVAULT_MAX_VERIFICATIONS": "1"}, tmp_path / "credvault").start()
+    try:
+        stub, _ = stubs(process.address)
+        stub.CreateConnection(create_request(tenant, "c0", key), timeout=10)
+        hanging = f"jca_{uuid.uuid4().hex}"
+        fakes.jumpcloud.override(hanging, Response(200, {"totalCount": 0, "results": []}, delay=60))
+        stuck = stub.CreateConnection.future(create_request(tenant, "stuck", hanging), timeout=30)
+        time.sleep(0.5)
+        with pytest.raises(grpc.RpcError) as busy:
+            stub.CreateConnection(create_request(tenant, "next", key), timeout=2)
+        assert busy.value.code() == grpc.StatusCode.UNAVAILABLE
+        details = rich_details(busy.value)
+        assert details["ErrorInfo"].reason == "VERIFICATIONS_BUSY" and "RetryInfo" in details
+        headers = stub.GetAuthHeaders(
+            pb.GetAuthHeadersRequest(tenant_id=tenant, connection_id="c0"), timeout=2
+        )
+        assert headers.headers["x-api-key"] == key
+        with pytest.raises(grpc.RpcError) as timed_out:
+            stuck.result()  # the provider call has its own timeout (CREDVAULT_VERIFY_TIMEOUT=3)
+        assert rich_details(timed_out.value)["ErrorInfo"].reason == "PROVIDER_TIMEOUT"
+    finally:
+        process.stop()
