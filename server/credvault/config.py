@@ -16,6 +16,7 @@ class VaultSettings:
     """How to reach Vault. With no `addr`, `credvault serve` runs an embedded OpenBao."""
 
     addr: str | None = None
+    """One Vault address, or every node of a cluster separated by commas (requests go to the active one)."""
     token: str | None = field(default=None, repr=False)
     role_id: str | None = None
     secret_id: str | None = field(default=None, repr=False)
@@ -34,6 +35,11 @@ class VaultSettings:
     threads: int = 8
     """Threads making Vault requests (hvac is synchronous)."""
 
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """The node addresses in `addr`, in the order given."""
+        return tuple(a.strip().rstrip("/") for a in (self.addr or "").split(",") if a.strip())
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -45,6 +51,8 @@ class Settings:
     """Base-URL templates overriding the providers' own, by provider id."""
     verify_timeout: float = 10.0
     """Seconds a provider's test call may take (less when the caller's deadline is nearer)."""
+    max_verifications: int = 64
+    """Provider test calls in flight at once; more wait their turn (within their deadline)."""
     log_level: str = "INFO"
     shutdown_grace: float = 10.0
     """Seconds in-flight calls get to finish on SIGTERM/SIGINT."""
@@ -83,6 +91,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=Path(env["CREDVAULT_DATA_DIR"]) if env.get("CREDVAULT_DATA_DIR") else default_data_dir(env),
         provider_urls=_provider_urls(env.get("CREDVAULT_PROVIDER_URLS", "")),
         verify_timeout=_number(env, "CREDVAULT_VERIFY_TIMEOUT", 10.0),
+        max_verifications=int(_number(env, "CREDVAULT_MAX_VERIFICATIONS", 64)),
         log_level=env.get("CREDVAULT_LOG_LEVEL", "INFO").upper(),
         shutdown_grace=_number(env, "CREDVAULT_SHUTDOWN_GRACE", 10.0),
         metrics_listen=env.get("CREDVAULT_METRICS_LISTEN") or None,

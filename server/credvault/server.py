@@ -13,7 +13,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from credvault.config import Settings, VaultSettings
-from credvault.errors import ConfigError, CredvaultError
+from credvault.errors import ConfigError, CredvaultError, StoreUnavailableError
 from credvault.logs import RequestLogInterceptor
 from credvault.metrics import Metrics
 from credvault.providers.registry import ProviderRegistry
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 SERVICE_NAME = credvault_pb2.DESCRIPTOR.services_by_name["CredentialVault"].full_name
 HEALTH_INTERVAL = 2.0
 """Seconds between checks that Vault answers and is unsealed."""
+OPEN_TIMEOUT = 10.0
+"""Seconds start-up waits for Vault before serving NOT_SERVING and trying again in the background."""
 
 
 async def serve(settings: Settings, vault: VaultSettings, announce: Callable[[str], None]) -> None:
@@ -39,10 +41,15 @@ async def serve(settings: Settings, vault: VaultSettings, announce: Callable[[st
     try:
         if endpoint is not None:
             announce(f"credvault metrics on {endpoint.url}")
-        await store.open()
+        opened = await _open(store, OPEN_TIMEOUT)
         async with httpx.AsyncClient(follow_redirects=False, trust_env=True) as http:
             service = CredentialService(
-                registry, store, http, settings.verify_timeout, observe_verification=metrics.verification
+                registry,
+                store,
+                http,
+                settings.verify_timeout,
+                settings.max_verifications,
+                observe_verification=metrics.verification,
             )
             server = grpc.aio.server(
                 # Outermost first: the request id is set before anything logs, and the access line
@@ -52,6 +59,7 @@ async def serve(settings: Settings, vault: VaultSettings, announce: Callable[[st
             )
             credvault_pb2_grpc.add_CredentialVaultServicer_to_server(CredentialVaultServicer(service), server)
             health_servicer = health.aio.HealthServicer()
+            await _set_health(health_servicer, False)
             health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
             reflection.enable_server_reflection(
                 [
@@ -70,7 +78,7 @@ async def serve(settings: Settings, vault: VaultSettings, announce: Callable[[st
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, stop.set)
             watchers = [
-                asyncio.create_task(_watch_vault(store, health_servicer, metrics.serving)),
+                asyncio.create_task(_watch_vault(store, health_servicer, opened, metrics.serving)),
                 asyncio.create_task(_renew_token(store)),
             ]
             await stop.wait()
@@ -101,17 +109,36 @@ async def _set_health(servicer: health.aio.HealthServicer, serving: bool) -> Non
         await servicer.set(name, status)
 
 
+async def _open(store: VaultStore, timeout: float) -> bool:
+    """Logs in to Vault; False (and a warning) when Vault can't be used yet. Bad credentials or
+    configuration still stop the start (ConfigError)."""
+    try:
+        await store.open(timeout)
+    except StoreUnavailableError as error:
+        log.warning("Vault is not usable yet (%s); serving NOT_SERVING until it is", error.message)
+        return False
+    return True
+
+
 async def _watch_vault(
-    store: VaultStore, servicer: health.aio.HealthServicer, report: Callable[[bool], None]
+    store: VaultStore, servicer: health.aio.HealthServicer, opened: bool, report: Callable[[bool], None]
 ) -> None:
-    """Keeps the health status in step with Vault: NOT_SERVING while it is unreachable or sealed."""
+    """Keeps the health status in step with Vault: NOT_SERVING while it is unreachable or sealed, or
+    while start-up could not log in yet (retried here)."""
     serving: bool | None = None
     while True:
+        problem = ""
         try:
-            now_serving = not await store.sealed()
-            problem = "sealed"
+            await store.check(HEALTH_INTERVAL)
+            if not opened:
+                opened = await _open(store, HEALTH_INTERVAL * 2)
+                problem = "" if opened else "not logged in yet"
+        except ConfigError as error:
+            problem = error.message
+            log.error("%s", problem)
         except CredvaultError as error:
-            now_serving, problem = False, error.message
+            problem = error.message
+        now_serving = not problem
         if now_serving != serving:
             if now_serving:
                 log.info("Vault is reachable and unsealed: SERVING")

@@ -21,6 +21,7 @@ from credvault.errors import (
     FieldViolation,
     InvalidArgumentError,
     NotFoundError,
+    UnavailableError,
 )
 from credvault.model import (
     AuthHeaders,
@@ -53,6 +54,7 @@ class CredentialService:
         store: VaultStore,
         http: httpx.AsyncClient,
         verify_timeout: float,
+        max_verifications: int = 64,
         clock: Callable[[], datetime] = utcnow,
         observe_verification: VerificationObserver = lambda *_: None,
     ) -> None:
@@ -60,6 +62,8 @@ class CredentialService:
         self._store = store
         self._http = http
         self._verify_timeout = verify_timeout
+        self._verifications = asyncio.Semaphore(max_verifications)
+        """Bounds the provider calls in flight, so a hanging provider can't take every connection."""
         self._clock = clock
         self._observe_verification = observe_verification
 
@@ -316,6 +320,26 @@ class CredentialService:
         return Outcome.of(verdict, now), replace(verdict, config=learnt_config, expires_at=expires_at)
 
     async def _verify(
+        self, spec: ProviderSpec, secret: Credentials, config: Mapping[str, str], deadline: Deadline
+    ) -> Verdict:
+        wait = deadline.remaining(cap=self._verify_timeout) or 0.0
+        try:
+            # Give up a little before the deadline, so the caller hears why rather than DEADLINE_EXCEEDED.
+            async with asyncio.timeout(max(wait - min(0.1, wait / 10), 0.0)):
+                await self._verifications.acquire()
+        except TimeoutError:
+            raise UnavailableError(
+                "too many provider checks are in progress on this server; try again shortly",
+                reason="VERIFICATIONS_BUSY",
+                metadata={"provider": spec.id},
+                retry_after=1.0,
+            ) from None
+        try:
+            return await self._verify_now(spec, secret, config, deadline)
+        finally:
+            self._verifications.release()
+
+    async def _verify_now(
         self, spec: ProviderSpec, secret: Credentials, config: Mapping[str, str], deadline: Deadline
     ) -> Verdict:
         timeout = deadline.remaining(cap=self._verify_timeout) or 0.0

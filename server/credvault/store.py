@@ -4,6 +4,14 @@ non-secret record together, so every write is atomic.
 hvac is synchronous, so each call runs on a small dedicated thread pool, with hvac's own timeout (a
 cancelled coroutine does not stop a thread blocked in a request). hvac's and requests' exceptions are
 translated here, and only here, into credvault's.
+
+Vault clusters (HA, integrated Raft storage): `VAULT_ADDR` may name every node. Every request goes to
+the node that is active, so a read made by any replica after any acknowledged write sees it (a standby
+may serve stale reads). Redirects are never followed: a standby whose leader died redirects to the dead
+leader. Transient answers (connection refused, a redirect, 500 "active node not found", 503 sealed or
+standby, 429/412 with Retry-After) are retried on the active node, found again through `sys/leader`,
+with a short backoff and only while the caller's deadline allows; an answer that may have been applied
+(a read timeout on a write) is never blindly repeated.
 """
 
 from __future__ import annotations
@@ -11,25 +19,30 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import hvac
 import hvac.exceptions
 import requests
+from hvac.adapters import JSONAdapter
 
 from credvault.config import VaultSettings
 from credvault.errors import (
     AlreadyExistsError,
+    ConfigError,
     ConflictError,
     CredvaultError,
     NotFoundError,
     StoreUnavailableError,
 )
 from credvault.model import ConnectionRecord, Credentials
+from credvault.providers.http import retry_after_seconds
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,6 +50,17 @@ Timer = Callable[[str], AbstractContextManager[object]]
 """Wraps each Vault call, given its operation name (metrics)."""
 MIN_TOKEN_TTL = 60.0
 """Seconds of token life below which the store logs in again instead of renewing."""
+MAX_ATTEMPTS = 6
+"""Tries of one Vault request in all, when its answers are transient (and the deadline allows)."""
+BACKOFF = (0.05, 0.1, 0.2, 0.4, 0.8)
+"""Seconds between tries, unless Vault's Retry-After asks for another delay."""
+UNBOUNDED_CALL = 30.0
+"""Seconds a call without a caller's deadline (start-up, token renewal) may spend retrying."""
+ANSWER_MARGIN = 0.1
+"""Seconds of the caller's deadline kept for carrying the answer back, so a slow Vault is reported as
+UNAVAILABLE rather than the caller seeing DEADLINE_EXCEEDED."""
+PROBE_TIMEOUT = 1.0
+"""Seconds one `sys/leader` probe may take while looking for the active node."""
 
 
 @dataclass(frozen=True)
@@ -51,48 +75,130 @@ class _CasMismatch(Exception):
     """Vault refused a check-and-set write: someone else wrote first."""
 
 
+class _Transient(Exception):
+    """An answer that a moment later, or another node, may not give: worth another try."""
+
+    def __init__(self, error: StoreUnavailableError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class _LoginRefused(Exception):
+    """Vault refused credvault's AppRole credentials or token: a configuration error, not an outage."""
+
+
+class _Adapter(JSONAdapter):
+    """hvac's adapter with three changes: redirects are answers, not followed; each request's timeout
+    is the smaller of hvac's and the time the current call has left; transient answers become
+    `_Transient`, carrying Vault's Retry-After."""
+
+    def __init__(self, *, time_left: Callable[[], float | None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._time_left = time_left
+        self._timeout = float(kwargs["timeout"])
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        left = self._time_left()
+        if left is not None:
+            kwargs["timeout"] = max(min(self._timeout, left), 0.05)
+        answer = super().request(*args, **kwargs)
+        if isinstance(answer, requests.Response) and answer.is_redirect:
+            raise _Transient(
+                StoreUnavailableError(
+                    "Vault is electing a new active node; try again shortly", reason="VAULT_NO_LEADER"
+                )
+            )
+        return answer
+
+    def _raise_for_error(self, method: str, url: str, response: requests.Response) -> None:
+        status = response.status_code
+        retry_after = retry_after_seconds(response.headers.get("retry-after"))
+        if status in (412, 429):
+            raise _Transient(
+                StoreUnavailableError(
+                    "Vault asked credvault to slow down or wait for replication",
+                    reason="VAULT_RATE_LIMITED",
+                    retry_after=retry_after,
+                )
+            )
+        if status == 503:
+            raise _Transient(
+                StoreUnavailableError("Vault is sealed or standing by; unseal it", reason="VAULT_SEALED")
+            )
+        if status == 500 and "active" in response.text:
+            raise _Transient(
+                StoreUnavailableError(
+                    "Vault has no active node at the moment; try again shortly", reason="VAULT_NO_LEADER"
+                )
+            )
+        super()._raise_for_error(method, url, response)  # type: ignore[misc]  # absent from hvac's stubs
+
+
 class VaultStore:
     """The connections of every tenant, under `<mount>/<prefix>/<tenant_id>/<connection_id>`."""
 
     def __init__(self, settings: VaultSettings, timed: Timer = lambda _operation: nullcontext()) -> None:
-        if not settings.addr:
+        if not settings.addresses:
             raise ValueError("VaultStore needs a Vault address")
         self._settings = settings
         self._timed = timed
+        self._addresses = settings.addresses
+        self._local = threading.local()  # the deadline of the call this pool thread is running
         session = requests.Session()
         session.trust_env = False  # no proxy or netrc lookups per call; Vault is addressed directly
         self._client = hvac.Client(
-            url=settings.addr,
+            url=self._addresses[0],
             token=settings.token,
             namespace=settings.namespace,
             verify=settings.cacert or True,
             timeout=settings.timeout,
             session=session,
+            allow_redirects=False,
+            adapter=_Adapter,
+            time_left=self._time_left,
         )
+        self._probe = requests.Session()
+        self._probe.trust_env = False
         self._kv = self._client.secrets.kv.v2
         self._executor = ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="vault")
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
-    async def open(self) -> None:
-        """Logs in (AppRole) and makes sure the KV v2 mount exists."""
-        await self._run("login", self._open_sync, deadline=None)
+    async def open(self, deadline: float | None = None) -> None:
+        """Logs in (AppRole) and makes sure the KV v2 mount exists. Raises ConfigError when Vault
+        refuses credvault's credentials, StoreUnavailableError when Vault can't be used just now."""
+        try:
+            await self._run("login", self._open_sync, deadline=deadline)
+        except _LoginRefused as refused:
+            raise ConfigError(str(refused)) from None
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._probe.close()
 
     def _open_sync(self) -> None:
         if self._settings.role_id:
             self._login()
+        else:
+            try:
+                self._client.auth.token.lookup_self()
+            except (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized):
+                raise _LoginRefused("Vault does not accept VAULT_TOKEN; check the token") from None
         if self._settings.create_mount:
             self._ensure_mount()
 
     def _login(self) -> None:
-        self._client.auth.approle.login(
-            role_id=self._settings.role_id,
-            secret_id=self._settings.secret_id,
-            mount_point=self._settings.approle_mount,
-        )
+        try:
+            self._client.auth.approle.login(
+                role_id=self._settings.role_id,
+                secret_id=self._settings.secret_id,
+                mount_point=self._settings.approle_mount,
+            )
+        except (hvac.exceptions.InvalidRequest, hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized):
+            raise _LoginRefused(
+                "Vault refused the AppRole login; check VAULT_ROLE_ID, VAULT_SECRET_ID and "
+                "CREDVAULT_VAULT_APPROLE_MOUNT"
+            ) from None
         log.info("logged in to Vault with AppRole")
 
     def _ensure_mount(self) -> None:
@@ -127,10 +233,20 @@ class VaultStore:
             ttl = float(self._client.auth.token.lookup_self()["data"].get("ttl") or 0)
         return ttl / 2
 
-    async def sealed(self) -> bool:
-        """True when Vault answers but is sealed; raises StoreUnavailableError when it doesn't answer."""
-        status = await self._run("seal_status", self._client.sys.read_seal_status, deadline=None)
-        return bool(status.get("sealed"))
+    async def check(self, deadline: float) -> None:
+        """Finds the active node again and raises StoreUnavailableError unless it answers unsealed."""
+
+        def check() -> None:
+            self._find_active()
+            if self._client.sys.read_seal_status().get("sealed"):  # type: ignore[no-untyped-call]
+                raise StoreUnavailableError("Vault is sealed; unseal it", reason="VAULT_SEALED")
+
+        await self._run("health", check, deadline)
+
+    @property
+    def address(self) -> str:
+        """The Vault node requests go to now."""
+        return str(self._client.url)
 
     # -- connections -------------------------------------------------------------------------------
 
@@ -141,6 +257,9 @@ class VaultStore:
             try:
                 return self._write(record, credentials, cas=0)
             except _CasMismatch:
+                mine = self._own_write(record, credentials)
+                if mine is not None:
+                    return mine  # an earlier try was applied but its answer was lost
                 raise AlreadyExistsError(
                     f"connection {record.connection_id} already exists for tenant {record.tenant_id}"
                 ) from None
@@ -156,6 +275,9 @@ class VaultStore:
             try:
                 return self._write(record, credentials, cas=version)
             except _CasMismatch:
+                mine = self._own_write(record, credentials)
+                if mine is not None:
+                    return mine
                 raise ConflictError(
                     f"connection {record.connection_id} was changed concurrently; read it and try again"
                 ) from None
@@ -196,12 +318,16 @@ class VaultStore:
     async def delete(self, tenant_id: str, connection_id: str, deadline: float | None) -> bool:
         """Removes the connection's metadata and every version; False when there was none."""
 
+        tried = False
+
         def delete() -> bool:
+            nonlocal tried
             path = self._path(tenant_id, connection_id)
             try:
                 self._kv.read_secret_metadata(path=path, mount_point=self._settings.mount)
             except hvac.exceptions.InvalidPath:
-                return False
+                return tried  # gone: by this call when an earlier try was sent
+            tried = True
             self._kv.delete_metadata_and_all_versions(path=path, mount_point=self._settings.mount)
             return True
 
@@ -240,31 +366,112 @@ class VaultStore:
             raise
         return int(answer["data"]["version"])
 
+    def _own_write(self, record: ConnectionRecord, credentials: Credentials) -> int | None:
+        """The version holding exactly this write, when a check-and-set refusal was caused by an
+        earlier try of the same write (its answer lost on the way back); None otherwise."""
+        try:
+            answer = self._kv.read_secret_version(
+                path=self._path(record.tenant_id, record.connection_id),
+                mount_point=self._settings.mount,
+                raise_on_deleted_version=True,
+            )
+        except hvac.exceptions.InvalidPath:
+            return None
+        data = answer["data"]
+        if data["data"] == {"connection": record.to_dict(), "credentials": credentials.reveal()}:
+            return int(data["metadata"]["version"])
+        return None
+
     async def _run(self, operation: str, call: Callable[[], T], deadline: float | None) -> T:
         """Runs a synchronous Vault call on the pool, within `deadline` seconds when given. The thread
         sees the caller's context variables (the request id its log lines carry)."""
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()
-        future = loop.run_in_executor(self._executor, context.run, self._translated, operation, call)
-        if deadline is None:
-            return await future
+        budget = UNBOUNDED_CALL if deadline is None else deadline - min(ANSWER_MARGIN, deadline / 10)
+        ends = time.monotonic() + max(budget, 0.0)
+        future = loop.run_in_executor(self._executor, context.run, self._translated, operation, call, ends)
         try:
-            return await asyncio.wait_for(future, timeout=max(deadline, 0.0))
+            return await asyncio.wait_for(future, timeout=max(ends - time.monotonic(), 0.0))
         except TimeoutError:
             raise StoreUnavailableError(
                 "Vault did not answer before the call's deadline", reason="VAULT_TIMEOUT"
             ) from None
 
-    def _translated(self, operation: str, call: Callable[[], T]) -> T:
-        with self._timed(operation), _vault_errors():
-            try:
-                return call()
-            except hvac.exceptions.Forbidden:
-                if not self._settings.role_id:
-                    raise
-            # The token expired or was revoked: log in again once, then retry the call.
-            self._login()
+    def _time_left(self) -> float | None:
+        ends: float | None = getattr(self._local, "ends", None)
+        return None if ends is None else ends - time.monotonic()
+
+    def _translated(self, operation: str, call: Callable[[], T], ends: float) -> T:
+        """Runs `call` (in a pool thread), again on the active node while its answers are transient
+        and time is left; then maps whatever it raised."""
+        self._local.ends = ends
+        try:
+            with self._timed(operation), _vault_errors():
+                for attempt in range(MAX_ATTEMPTS):
+                    try:
+                        return self._authenticated(call)
+                    except _Transient as transient:
+                        error = transient.error
+                    except (requests.exceptions.ConnectionError, requests.exceptions.ConnectTimeout):
+                        # Not sent, or sent to a node that died: every write here is check-and-set or
+                        # recognises its own earlier try, so sending it again is safe.
+                        error = StoreUnavailableError(
+                            "Vault could not be reached", reason="VAULT_UNREACHABLE"
+                        )
+                    pause = BACKOFF[min(attempt, len(BACKOFF) - 1)]
+                    if error.retry_after is not None:
+                        pause = error.retry_after
+                    if attempt + 1 == MAX_ATTEMPTS or ends - time.monotonic() < pause + 0.05:
+                        raise error
+                    log.info("Vault answered %s; trying again in %.2fs", error.reason, pause)
+                    time.sleep(pause)
+                    self._find_active()
+                raise AssertionError("unreachable")
+        finally:
+            self._local.ends = None
+
+    def _authenticated(self, call: Callable[[], T]) -> T:
+        try:
             return call()
+        except hvac.exceptions.Forbidden:
+            if not self._settings.role_id:
+                raise
+        # The token expired or was revoked: log in again once, then retry the call.
+        try:
+            self._login()
+        except _LoginRefused as refused:
+            log.error("%s", refused)
+            raise StoreUnavailableError(
+                "Vault refused credvault's login; the operator must check its AppRole credentials",
+                reason="VAULT_PERMISSION_DENIED",
+            ) from None
+        return call()
+
+    def _find_active(self) -> None:
+        """Points the client at the active node: the one whose `sys/leader` says `is_self` (or, on a
+        single server without HA, the one that answers). Keeps the current node when none does."""
+        if len(self._addresses) == 1:
+            return
+        current = self.address
+        for address in sorted(self._addresses, key=lambda a: a != current):
+            left = self._time_left()
+            if left is not None and left <= 0:
+                return
+            try:
+                answer = self._probe.get(
+                    f"{address}/v1/sys/leader",
+                    timeout=min(PROBE_TIMEOUT, left or PROBE_TIMEOUT),
+                    verify=self._settings.cacert or True,
+                    allow_redirects=False,
+                )
+                leader = answer.json() if answer.status_code == 200 else {}
+            except (requests.exceptions.RequestException, ValueError):
+                continue
+            if leader.get("is_self") or leader.get("ha_enabled") is False:
+                if address != current:
+                    log.warning("Vault's active node is now %s", address)
+                    self._client.url = address
+                return
 
 
 def not_found(tenant_id: str, connection_id: str) -> NotFoundError:
@@ -279,6 +486,8 @@ def _vault_errors() -> Iterator[None]:
         yield
     except CredvaultError:
         raise
+    except _Transient as transient:
+        raise transient.error from None
     except hvac.exceptions.VaultDown:
         raise StoreUnavailableError("Vault is sealed; unseal it", reason="VAULT_SEALED") from None
     except hvac.exceptions.Forbidden:
