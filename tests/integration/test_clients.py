@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -54,4 +55,37 @@ def test_node_example_runs(client_env):
         unavailable("clients/node/node_modules missing: run npm ci in clients/node (scripts/test does)")
     output = run(["node", "example.js"], NODE, client_env, timeout=60)
     assert "created jumpcloud-example: CONNECTION_STATUS_ACTIVE" in output
+    assert "x-api-key" in output and client_env["JUMPCLOUD_API_KEY"] not in output
+
+
+@dataclass
+class GoTree:
+    directory: Path
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def go_tree(tmp_path_factory: pytest.TempPathFactory) -> GoTree:
+    """clients/go copied to its import path in a GOPATH placed before Debian's Go sources: built offline
+    in GOPATH mode, nothing downloaded (go.mod is for users; GO111MODULE=off ignores it)."""
+    require_tools("go", hint="apt-get install golang-go and the Go gRPC packages, see .ci/run")
+    if not Path(DEBIAN_GOCODE, "src/google.golang.org/grpc").is_dir():
+        unavailable("Debian's Go gRPC sources missing (apt-get install golang-google-grpc-dev, see .ci/run)")
+    root = tmp_path_factory.mktemp("gopath")
+    directory = root / "src" / GO_IMPORT_PATH
+    shutil.copytree(GO, directory)
+    return GoTree(directory, {"GOPATH": f"{root}:{DEBIAN_GOCODE}", "GO111MODULE": "off", "GOFLAGS": ""})
+
+
+def test_go_client_round_trip(client_env, go_tree: GoTree):
+    env = {**client_env, **go_tree.env}
+    run(["go", "vet", "./..."], go_tree.directory, env)
+    output = run(["go", "test", "-count=1", "-v", "./..."], go_tree.directory, env)
+    assert "--- PASS: TestRoundTrip" in output and "--- PASS: TestErrorDetails" in output, output
+    assert "--- SKIP" not in output
+
+
+def test_go_example_runs(client_env, go_tree: GoTree):
+    output = run(["go", "run", "./example"], go_tree.directory, {**client_env, **go_tree.env})
+    assert "created jumpcloud-go-example: CONNECTION_STATUS_ACTIVE" in output
     assert "x-api-key" in output and client_env["JUMPCLOUD_API_KEY"] not in output
