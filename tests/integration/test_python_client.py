@@ -3,12 +3,15 @@ errors with decoded details, and its retry policy."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from concurrent import futures
 from datetime import timedelta
+from pathlib import Path
 
 import grpc
+import httpx
 import pytest
 from credvault_client import (
     AlreadyExistsError,
@@ -134,3 +137,13 @@ def test_token_is_sent_as_bearer_on_loopback(flaky: FlakyServer):
     with Client.connect(f"127.0.0.1:{flaky.port}", tls=False, token="t0ken") as client:
         client.get_connection("t", "c")
     assert flaky.authorization == ["Bearer t0ken"]
+
+
+def test_readme_example_runs(server, key, client: Client):
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = readme.split("<!-- python-client:start -->")[1].split("<!-- python-client:end -->")[0]
+    code = re.search(r"```python\n(.*?)```", block, re.S).group(1)
+    namespace = {"api_key": key, "httpx": httpx}
+    exec(code.replace("127.0.0.1:50051", server.address), namespace)
+    assert namespace["users"]["totalCount"] == 1
+    client.delete_connection("acme", "jc")
