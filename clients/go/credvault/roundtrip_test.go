@@ -1,0 +1,88 @@
+package credvault_test
+
+// Against a live credvault (tests/integration/test_clients.py starts it and sets the environment):
+// CREDVAULT_ADDRESS (host:port, plaintext) and CREDVAULT_TEST_JUMPCLOUD_KEY, a key the provider accepts.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/credvault/credvault/clients/go/credvault"
+	credvaultv1 "github.com/credvault/credvault/clients/go/credvault/v1"
+	"google.golang.org/grpc/codes"
+)
+
+func dial(t *testing.T) (*credvault.Client, string) {
+	address, key := os.Getenv("CREDVAULT_ADDRESS"), os.Getenv("CREDVAULT_TEST_JUMPCLOUD_KEY")
+	if address == "" || key == "" {
+		t.Skip("needs CREDVAULT_ADDRESS and CREDVAULT_TEST_JUMPCLOUD_KEY")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	client, err := credvault.Dial(ctx, address, credvault.Options{Insecure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	return client, key
+}
+
+func TestRoundTrip(t *testing.T) {
+	client, key := dial(t)
+	ctx := context.Background()
+	tenant := fmt.Sprintf("go-%d", time.Now().UnixNano())
+
+	created, err := client.CreateConnection(ctx, &credvaultv1.CreateConnectionRequest{
+		TenantId: tenant, ConnectionId: "jc", Provider: "jumpcloud", Credentials: map[string]string{"api_key": key},
+	})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if created.GetStatus() != credvaultv1.ConnectionStatus_CONNECTION_STATUS_ACTIVE {
+		t.Fatalf("status %v", created.GetStatus())
+	}
+	ids := &credvaultv1.GetAuthHeadersRequest{TenantId: tenant, ConnectionId: "jc"}
+	auth, err := client.GetAuthHeaders(ctx, ids)
+	if err != nil || auth.GetHeaders()["x-api-key"] != key || !strings.HasSuffix(auth.GetBaseUrl(), "/api") {
+		t.Fatalf("headers: %v (base URL %q)", err, auth.GetBaseUrl())
+	}
+	verified, err := client.VerifyConnection(ctx, &credvaultv1.VerifyConnectionRequest{TenantId: tenant, ConnectionId: "jc"})
+	if err != nil || !verified.GetOutcome().GetOk() {
+		t.Fatalf("verify: %v %v", err, verified.GetOutcome())
+	}
+	if _, err := client.DeleteConnection(ctx, &credvaultv1.DeleteConnectionRequest{TenantId: tenant, ConnectionId: "jc"}); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	_, err = client.GetAuthHeaders(ctx, ids)
+	if got := credvault.Details(err).Code; got != codes.NotFound {
+		t.Fatalf("after delete: %v", err)
+	}
+}
+
+func TestErrorDetails(t *testing.T) {
+	client, _ := dial(t)
+	_, err := client.CreateConnection(context.Background(), &credvaultv1.CreateConnectionRequest{
+		TenantId: "../x", ConnectionId: "a/b", Provider: "jumpcloud",
+	})
+	details := credvault.Details(err)
+	fields := map[string]bool{}
+	for _, v := range details.Violations {
+		fields[v.Field] = true
+	}
+	if details.Code != codes.InvalidArgument || !fields["tenant_id"] || !fields["connection_id"] {
+		t.Fatalf("got %+v", details)
+	}
+
+	_, err = client.CreateConnection(context.Background(), &credvaultv1.CreateConnectionRequest{
+		TenantId: "go", Provider: "jumpcloud", Credentials: map[string]string{"api_key": "jca_not_a_key_the_fake_knows"},
+	})
+	details = credvault.Details(err)
+	if details.Code != codes.FailedPrecondition || details.Reason != "CREDENTIALS_REJECTED" ||
+		details.Metadata["provider"] != "jumpcloud" || len(details.HelpLinks) == 0 {
+		t.Fatalf("got %+v", details)
+	}
+}

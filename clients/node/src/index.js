@@ -1,0 +1,147 @@
+'use strict';
+// credvault's Node.js client: the service loaded at run time from the committed proto with
+// @grpc/proto-loader (no generated JavaScript to keep in step; TypeScript types for the messages are in
+// types/generated), plus a small promise API with default deadlines, gRPC's own retry policy for the
+// read-only calls, and errors carrying the server's rich details.
+
+const path = require('node:path');
+const grpc = require('@grpc/grpc-js');
+const protoLoader = require('@grpc/proto-loader');
+const { CredvaultError } = require('./errors');
+
+const PROTO_DIR = path.join(__dirname, '..', 'proto');
+// The same options scripts/generate gives proto-loader-gen-types, so the types match the objects.
+const LOADER_OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+
+const definition = protoLoader.loadSync('credvault/v1/credvault.proto', {
+  ...LOADER_OPTIONS,
+  includeDirs: [PROTO_DIR],
+});
+const { CredentialVault } = grpc.loadPackageDefinition(definition).credvault.v1;
+
+/** Seconds each call may take unless the caller passes `timeout`; calls that check the credentials
+ * with the provider get longer (the server gives the provider up to 10 s plus Vault time). */
+const DEFAULT_TIMEOUTS = {
+  CreateConnection: 30,
+  UpdateConnection: 30,
+  VerifyConnection: 30,
+  DeleteConnection: 10,
+  GetConnection: 5,
+  ListConnections: 10,
+  GetAuthHeaders: 5,
+  ListProviders: 5,
+};
+
+/** Read-only calls, retried on UNAVAILABLE by gRPC itself. Never Create/Update (a lost answer does not
+ * mean nothing changed), nor Delete (a repeat says NOT_FOUND), nor Verify (each attempt calls the
+ * provider, which may be what is unavailable). */
+const RETRIED_METHODS = ['GetConnection', 'ListConnections', 'GetAuthHeaders', 'ListProviders'];
+const SERVICE_CONFIG = {
+  methodConfig: [
+    {
+      name: RETRIED_METHODS.map((method) => ({ service: 'credvault.v1.CredentialVault', method })),
+      retryPolicy: {
+        maxAttempts: 4,
+        initialBackoff: '0.1s',
+        maxBackoff: '2s',
+        backoffMultiplier: 2,
+        retryableStatusCodes: ['UNAVAILABLE'],
+      },
+    },
+  ],
+};
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+$/;
+
+class CredvaultClient {
+  /**
+   * @param {string} address host:port
+   * @param {object} [options]
+   * @param {boolean} [options.tls=true] false: plaintext, for loopback and development
+   * @param {Buffer} [options.rootCerts] PEM CAs replacing the system ones
+   * @param {string} [options.token] sent as `authorization: Bearer <token>`; over TLS, or plaintext
+   *   to a loopback address only, so it never crosses a network in clear
+   * @param {object} [options.timeouts] seconds per method name, over DEFAULT_TIMEOUTS
+   */
+  constructor(address, { tls = true, rootCerts, token, timeouts = {}, channelOptions = {} } = {}) {
+    let credentials = tls ? grpc.credentials.createSsl(rootCerts) : grpc.credentials.createInsecure();
+    this.callMetadata = new grpc.Metadata();
+    if (token !== undefined && tls) {
+      const bearer = grpc.credentials.createFromMetadataGenerator((_params, callback) => {
+        const metadata = new grpc.Metadata();
+        metadata.set('authorization', `Bearer ${token}`);
+        callback(null, metadata);
+      });
+      credentials = grpc.credentials.combineChannelCredentials(credentials, bearer);
+    } else if (token !== undefined) {
+      if (!LOOPBACK.test(address)) throw new Error('a token over plaintext is only sent to a loopback address');
+      this.callMetadata.set('authorization', `Bearer ${token}`);
+    }
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...timeouts };
+    this.stub = new CredentialVault(address, credentials, {
+      'grpc.service_config': JSON.stringify(SERVICE_CONFIG),
+      ...channelOptions,
+    });
+  }
+
+  /** Verifies the credentials with the provider and stores the connection (never retried). */
+  createConnection(request, options) {
+    return this.#call('CreateConnection', request, options);
+  }
+
+  getConnection(request, options) {
+    return this.#call('GetConnection', request, options);
+  }
+
+  listConnections(request, options) {
+    return this.#call('ListConnections', request, options);
+  }
+
+  /** Every connection of a tenant, page by page. */
+  async *iterConnections(request, options) {
+    let page_token = '';
+    do {
+      const page = await this.listConnections({ ...request, page_token }, options);
+      yield* page.connections;
+      page_token = page.next_page_token;
+    } while (page_token);
+  }
+
+  updateConnection(request, options) {
+    return this.#call('UpdateConnection', request, options);
+  }
+
+  deleteConnection(request, options) {
+    return this.#call('DeleteConnection', request, options);
+  }
+
+  /** Checks the stored credentials with the provider; a rejection is `outcome.ok === false`. */
+  verifyConnection(request, options) {
+    return this.#call('VerifyConnection', request, options);
+  }
+
+  /** The headers (secret: never log them) and base URL to call the provider with. */
+  getAuthHeaders(request, options) {
+    return this.#call('GetAuthHeaders', request, options);
+  }
+
+  async listProviders(options) {
+    return (await this.#call('ListProviders', {}, options)).providers;
+  }
+
+  close() {
+    this.stub.close();
+  }
+
+  #call(method, request, { timeout } = {}) {
+    const seconds = timeout ?? this.timeouts[method];
+    const deadline = new Date(Date.now() + seconds * 1000);
+    return new Promise((resolve, reject) => {
+      this.stub[method](request, this.callMetadata.clone(), { deadline }, (error, response) =>
+        error ? reject(new CredvaultError(error)) : resolve(response),
+      );
+    });
+  }
+}
+
+module.exports = { CredvaultClient, CredvaultError, DEFAULT_TIMEOUTS, RETRIED_METHODS, grpc };

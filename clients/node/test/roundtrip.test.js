@@ -1,0 +1,71 @@
+'use strict';
+// Against a live credvault (tests/integration/test_clients.py starts it and sets the environment):
+// CREDVAULT_ADDRESS (host:port, plaintext) and CREDVAULT_TEST_JUMPCLOUD_KEY, a key the provider accepts.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { randomUUID } = require('node:crypto');
+const { CredvaultClient, CredvaultError } = require('../src');
+
+const address = process.env.CREDVAULT_ADDRESS;
+const key = process.env.CREDVAULT_TEST_JUMPCLOUD_KEY;
+const skip = !address || !key ? 'needs CREDVAULT_ADDRESS and CREDVAULT_TEST_JUMPCLOUD_KEY' : false;
+
+test('create, get headers, verify, delete', { skip }, async (t) => {
+  const client = new CredvaultClient(address, { tls: false });
+  t.after(() => client.close());
+  const ids = { tenant_id: `node-${randomUUID().slice(0, 8)}`, connection_id: 'jc' };
+
+  const created = await client.createConnection({ ...ids, provider: 'jumpcloud', credentials: { api_key: key } });
+  assert.equal(created.status, 'CONNECTION_STATUS_ACTIVE');
+  assert.ok(!JSON.stringify(created).includes(key), 'a Connection never holds the secret');
+
+  const auth = await client.getAuthHeaders(ids);
+  assert.equal(auth.headers['x-api-key'], key);
+  assert.match(auth.base_url, /\/api$/);
+
+  const verified = await client.verifyConnection(ids);
+  assert.equal(verified.outcome.ok, true);
+  assert.equal(verified.connection.status, 'CONNECTION_STATUS_ACTIVE');
+
+  const listed = [];
+  for await (const connection of client.iterConnections({ tenant_id: ids.tenant_id, page_size: 1 })) {
+    listed.push(connection.connection_id);
+  }
+  assert.deepEqual(listed, ['jc']);
+
+  await client.deleteConnection(ids);
+  await assert.rejects(client.getAuthHeaders(ids), (error) => {
+    assert.ok(error instanceof CredvaultError);
+    assert.equal(error.codeName, 'NOT_FOUND');
+    return true;
+  });
+});
+
+test('errors carry the rich details', { skip }, async (t) => {
+  const client = new CredvaultClient(address, { tls: false });
+  t.after(() => client.close());
+
+  await assert.rejects(
+    client.createConnection({ tenant_id: '../x', connection_id: 'a/b', provider: 'jumpcloud' }),
+    (error) => {
+      assert.equal(error.codeName, 'INVALID_ARGUMENT');
+      const fields = error.violations.map((v) => v.field);
+      assert.ok(fields.includes('tenant_id') && fields.includes('connection_id'), fields.join());
+      return true;
+    },
+  );
+
+  const rejectedKey = `jca_${randomUUID().replaceAll('-', '')}`;
+  await assert.rejects(
+    client.createConnection({ tenant_id: 'node', provider: 'jumpcloud', credentials: { api_key: rejectedKey } }),
+    (error) => {
+      assert.equal(error.codeName, 'FAILED_PRECONDITION');
+      assert.equal(error.reason, 'CREDENTIALS_REJECTED');
+      assert.equal(error.metadata.provider, 'jumpcloud');
+      assert.ok(error.helpLinks[0].startsWith('https://'));
+      assert.ok(!error.message.includes(rejectedKey));
+      return true;
+    },
+  );
+});

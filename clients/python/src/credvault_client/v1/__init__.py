@@ -1,0 +1,1 @@
+"""Generated from protos/credvault/v1 by scripts/generate; do not edit."""
