@@ -34,3 +34,4 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("credvault.audit").setLevel(logging.INFO)
