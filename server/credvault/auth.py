@@ -19,10 +19,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from credvault.access import AccessPolicy
 from credvault.audit import AuditRecord, emit
-from credvault.errors import CredvaultError, PermissionDeniedError, UnauthenticatedError
+from credvault.errors import (
+    CredvaultError,
+    FieldViolation,
+    InvalidArgumentError,
+    PermissionDeniedError,
+    UnauthenticatedError,
+)
 from credvault.limits import check_request
 from credvault.v1 import credvault_pb2
 
@@ -34,6 +41,25 @@ _CERTIFICATE_NAMES = ("peer_spiffe_id", "x509_subject_alternative_name", "x509_c
 
 Context = grpc.aio.ServicerContext[Any, Any]
 Handler = Callable[[Any, Context], Awaitable[Any]]
+
+
+class Malformed:
+    """Stands for a request whose bytes did not decode, so that it is answered INVALID_ARGUMENT (gRPC
+    itself would answer INTERNAL)."""
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+    parse = deserializer
+
+    def deserialize(data: bytes) -> Any:
+        try:
+            return parse(data)
+        except DecodeError:
+            return Malformed()
+
+    return deserialize
 
 
 @dataclass(frozen=True)
@@ -67,7 +93,7 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                 handler.unary_unary,  # type: ignore[arg-type]
                 method.removeprefix(SERVICE_PREFIX),
             ),
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=_tolerant(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
 
@@ -76,6 +102,14 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             caller, outcome, reason, response = ANONYMOUS, "INTERNAL", "", None
             try:
                 caller = self.identify(context)
+                if isinstance(request, Malformed):
+                    raise InvalidArgumentError(
+                        [
+                            FieldViolation(
+                                "request", f"not a valid {method} request message (bad protobuf or UTF-8)"
+                            )
+                        ]
+                    )
                 self._authorise(caller, method, request)
                 check_request(request)
                 response = await behavior(request, context)
