@@ -43,9 +43,15 @@ def is_loopback(listen: str) -> bool:
 def check_exposure(settings: Settings) -> str | None:
     """Raises ConfigError when the port would be open to other machines without caller authentication
     and the operator has not allowed that; returns the warning to give loudly when it runs without
-    caller authentication at all, None when caller authentication is on."""
+    caller authentication, or sends secrets over the network unencrypted; None when all is well."""
     security = settings.security
     if security.caller_auth:
+        if security.tls_cert is None and not is_loopback(settings.listen):
+            return (
+                f"TLS is OFF on {settings.listen}: tokens and the credentials GetAuthHeaders returns cross "
+                "the network in clear text (set CREDVAULT_TLS_CERT and CREDVAULT_TLS_KEY unless a mesh "
+                "encrypts the traffic)"
+            )
         return None
     if not is_loopback(settings.listen) and not security.allow_unauthenticated:
         raise ConfigError(

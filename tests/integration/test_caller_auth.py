@@ -21,6 +21,8 @@ from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc as pb_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from support import CredvaultProcess, rich_details
 
 ORG = "60259a2ad81e1a474d4e7c83"
@@ -355,3 +357,20 @@ def test_bad_policy_stops_start_up(openbao, fakes, tmp_path: Path):
     )
     assert result.returncode == 2
     assert "tokens_sha256 holds SHA-256 hex digests" in result.stderr
+
+
+def test_any_other_authorization_header_is_unauthenticated(secured):
+    request = pb.GetAuthHeadersRequest(tenant_id=WORKER_TENANT, connection_id="jc")
+    valid = {f"Bearer {t}" for t in secured.tokens.values()}
+    with secured.channel(secured.tls) as channel:
+        stub = pb_grpc.CredentialVaultStub(channel)
+
+        @settings(max_examples=40, deadline=None, database=None)
+        @given(header=st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=120))
+        def check(header: str) -> None:
+            assume(header.strip() not in valid)
+            with pytest.raises(grpc.RpcError) as refused:
+                stub.GetAuthHeaders(request, timeout=5, metadata=(("authorization", header),))
+            assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+        check()

@@ -38,8 +38,12 @@ def test_exposure_rules(tmp_path: Path) -> None:
         check_exposure(from_env({"CREDVAULT_LISTEN": "0.0.0.0:50051"}))
     allowed = from_env({"CREDVAULT_LISTEN": "0.0.0.0:50051", "CREDVAULT_ALLOW_UNAUTHENTICATED": "true"})
     assert "OFF" in (check_exposure(allowed) or "")
-    policy = from_env({"CREDVAULT_LISTEN": "0.0.0.0:50051", "CREDVAULT_ACCESS_POLICY": str(tmp_path / "p")})
-    assert check_exposure(policy) is None
+    policy_env = {"CREDVAULT_LISTEN": "0.0.0.0:50051", "CREDVAULT_ACCESS_POLICY": str(tmp_path / "p")}
+    policy = from_env(policy_env)
+    assert "TLS is OFF" in (check_exposure(policy) or "")
+    tls = {"CREDVAULT_TLS_CERT": "c.pem", "CREDVAULT_TLS_KEY": "k.pem"}
+    assert check_exposure(from_env({**dict(policy_env), **tls})) is None
+    assert check_exposure(from_env({**dict(policy_env), "CREDVAULT_LISTEN": "127.0.0.1:0"})) is None
 
 
 @pytest.mark.parametrize(
