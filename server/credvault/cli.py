@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 
 from credvault import __version__
@@ -12,6 +13,9 @@ from credvault.errors import ConfigError
 from credvault.healthcheck import check
 from credvault.logs import configure_logging
 from credvault.policy import policy_text
+from credvault.transport import check_exposure
+
+log = logging.getLogger(__name__)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,6 +51,10 @@ def _serve(settings: Settings) -> int:
     from credvault.embedded import EmbeddedOpenBao
     from credvault.server import serve
 
+    warning = check_exposure(settings)
+    if warning:
+        log.warning(warning)
+        _say(f"WARNING: {warning}")
     embedded = None if settings.vault.addr else EmbeddedOpenBao(settings.data_dir, settings.vault)
     vault = settings.vault
     try:
@@ -65,8 +73,9 @@ def _serve(settings: Settings) -> int:
 def _announce(line: str) -> None:
     _say(line)
     if line.startswith("credvault listening on "):
-        address = line.rsplit(" ", 1)[-1]
-        _say(f"try: grpcurl -plaintext {address} credvault.v1.CredentialVault/ListProviders")
+        address = line.split(" ")[3]
+        flags = "-cacert <CA file>" if line.endswith("(TLS)") else "-plaintext"
+        _say(f"try: grpcurl {flags} {address} credvault.v1.CredentialVault/ListProviders")
 
 
 def _say(line: str) -> None:

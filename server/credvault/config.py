@@ -42,9 +42,30 @@ class VaultSettings:
 
 
 @dataclass(frozen=True)
+class SecuritySettings:
+    """Who may call credvault, and over what. See the README's Security section."""
+
+    tls_cert: Path | None = None
+    """PEM certificate chain the gRPC port presents; with `tls_key`, turns on TLS."""
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
+    """PEM CA bundle: when set, every caller must present a client certificate it signed (mTLS)."""
+    access_policy: Path | None = None
+    """The JSON file naming each caller (certificate name, token hashes), its tenants and methods.
+    Set: caller authentication is on. Unset: anyone who reaches the port may do anything."""
+    allow_unauthenticated: bool = False
+    """Lets `credvault serve` listen on a non-loopback address without an access policy."""
+
+    @property
+    def caller_auth(self) -> bool:
+        return self.access_policy is not None
+
+
+@dataclass(frozen=True)
 class Settings:
     listen: str = "127.0.0.1:50051"
     vault: VaultSettings = field(default_factory=VaultSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
     data_dir: Path = field(default_factory=lambda: default_data_dir(os.environ))
     """Where the embedded OpenBao keeps its storage and keys."""
     provider_urls: Mapping[str, str] = field(default_factory=dict)
@@ -88,6 +109,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         listen=env.get("CREDVAULT_LISTEN", "127.0.0.1:50051"),
         vault=vault,
+        security=_security(env),
         data_dir=Path(env["CREDVAULT_DATA_DIR"]) if env.get("CREDVAULT_DATA_DIR") else default_data_dir(env),
         provider_urls=_provider_urls(env.get("CREDVAULT_PROVIDER_URLS", "")),
         verify_timeout=_number(env, "CREDVAULT_VERIFY_TIMEOUT", 10.0),
@@ -96,6 +118,28 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         shutdown_grace=_number(env, "CREDVAULT_SHUTDOWN_GRACE", 10.0),
         metrics_listen=env.get("CREDVAULT_METRICS_LISTEN") or None,
     )
+
+
+def _security(env: Mapping[str, str]) -> SecuritySettings:
+    def path(name: str) -> Path | None:
+        return Path(env[name]) if env.get(name) else None
+
+    security = SecuritySettings(
+        tls_cert=path("CREDVAULT_TLS_CERT"),
+        tls_key=path("CREDVAULT_TLS_KEY"),
+        tls_client_ca=path("CREDVAULT_TLS_CLIENT_CA"),
+        access_policy=path("CREDVAULT_ACCESS_POLICY"),
+        allow_unauthenticated=_bool(env, "CREDVAULT_ALLOW_UNAUTHENTICATED", False),
+    )
+    if (security.tls_cert is None) != (security.tls_key is None):
+        raise ConfigError("CREDVAULT_TLS_CERT and CREDVAULT_TLS_KEY must be set together")
+    if security.tls_client_ca and not security.tls_cert:
+        raise ConfigError("CREDVAULT_TLS_CLIENT_CA (mTLS) needs CREDVAULT_TLS_CERT and CREDVAULT_TLS_KEY")
+    if security.tls_client_ca and not security.access_policy:
+        raise ConfigError(
+            "CREDVAULT_TLS_CLIENT_CA identifies callers; set CREDVAULT_ACCESS_POLICY to say what each may do"
+        )
+    return security
 
 
 def _provider_urls(raw: str) -> dict[str, str]:

@@ -70,6 +70,7 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("credvault.audit").setLevel(logging.INFO)
 
 
 def choose_request_id(metadata: grpc.aio.Metadata | None) -> str:

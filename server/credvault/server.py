@@ -12,8 +12,11 @@ import httpx
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from credvault.access import AccessPolicy
+from credvault.auth import AccessInterceptor
 from credvault.config import Settings, VaultSettings
 from credvault.errors import ConfigError, CredvaultError, StoreUnavailableError
+from credvault.limits import MAX_REQUEST_BYTES
 from credvault.logs import RequestLogInterceptor
 from credvault.metrics import Metrics
 from credvault.providers.registry import ProviderRegistry
@@ -21,6 +24,7 @@ from credvault.service import CredentialService
 from credvault.servicer import CredentialVaultServicer
 from credvault.status import ErrorInterceptor
 from credvault.store import VaultStore
+from credvault.transport import server_credentials
 from credvault.v1 import credvault_pb2, credvault_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -35,6 +39,9 @@ OPEN_TIMEOUT = 10.0
 async def serve(settings: Settings, vault: VaultSettings, announce: Callable[[str], None]) -> None:
     """Runs until SIGTERM or SIGINT, then drains in-flight calls for `shutdown_grace` seconds."""
     registry = ProviderRegistry.discover(settings.provider_urls)
+    security = settings.security
+    policy = AccessPolicy.load(security.access_policy) if security.access_policy else None
+    credentials = server_credentials(security)
     metrics = Metrics()
     endpoint = metrics.serve(settings.metrics_listen) if settings.metrics_listen else None
     store = VaultStore(vault, timed=metrics.vault_call)
@@ -52,10 +59,16 @@ async def serve(settings: Settings, vault: VaultSettings, announce: Callable[[st
                 observe_verification=metrics.verification,
             )
             server = grpc.aio.server(
-                # Outermost first: the request id is set before anything logs, and the access line
-                # and the metrics see the status the error interceptor chose.
-                interceptors=[RequestLogInterceptor(), metrics.interceptor(), ErrorInterceptor()],
-                options=[("grpc.so_reuseport", 0)],
+                # Outermost first: the request id is set before anything logs, the access line and the
+                # metrics see the status the error interceptor chose, and the access policy is checked
+                # before any handler runs.
+                interceptors=[
+                    RequestLogInterceptor(),
+                    metrics.interceptor(),
+                    ErrorInterceptor(),
+                    AccessInterceptor(policy),
+                ],
+                options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", MAX_REQUEST_BYTES)],
             )
             credvault_pb2_grpc.add_CredentialVaultServicer_to_server(CredentialVaultServicer(service), server)
             health_servicer = health.aio.HealthServicer()
@@ -69,10 +82,10 @@ async def serve(settings: Settings, vault: VaultSettings, announce: Callable[[st
                 ],
                 server,
             )
-            port = _bind(server, settings.listen)
+            port = _bind(server, settings.listen, credentials)
             await server.start()
             host = settings.listen.rsplit(":", 1)[0]
-            announce(f"credvault listening on {host}:{port}")
+            announce(f"credvault listening on {host}:{port}" + (" (TLS)" if credentials else ""))
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
@@ -93,9 +106,12 @@ async def serve(settings: Settings, vault: VaultSettings, announce: Callable[[st
             endpoint.close()
 
 
-def _bind(server: grpc.aio.Server, listen: str) -> int:
+def _bind(server: grpc.aio.Server, listen: str, credentials: grpc.ServerCredentials | None) -> int:
     try:
-        port = server.add_insecure_port(listen)
+        if credentials is None:
+            port = server.add_insecure_port(listen)
+        else:
+            port = server.add_secure_port(listen, credentials)
     except RuntimeError:
         port = 0
     if port == 0:

@@ -164,7 +164,10 @@ def _field_problem(field: FieldSpec, value: str) -> str | None:
 
 
 def _host_allowed(url: str, allowed_hosts: str) -> bool:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced "[" in a user-supplied host
+        return False
     if parts.scheme != "https" or parts.username is not None or parts.password is not None:
         return False
     try:

@@ -1,0 +1,207 @@
+"""Who is calling, may they, and the audit record of it: one interceptor in front of every
+CredentialVault RPC, run before the servicer so that nothing reaches Vault or a provider first.
+
+Order per call: identify the caller (UNAUTHENTICATED without a valid identity), check the access policy
+for the method and the request's tenant (PERMISSION_DENIED), check the request's sizes
+(INVALID_ARGUMENT), run the RPC, write one audit record. Errors are raised as credvault errors, which
+`credvault.status.ErrorInterceptor` (the outer interceptor) turns into statuses.
+
+Identity: an `authorization: Bearer <token>` header, when sent, must be valid and names the caller;
+otherwise the client certificate's common name or subject alternative names (mTLS) do. Health checks
+and reflection are not intercepted: probes need health, and the schema reflection serves is public.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from google.protobuf.message import DecodeError
+
+from credvault.access import AccessPolicy
+from credvault.audit import AuditRecord, emit
+from credvault.errors import (
+    CredvaultError,
+    FieldViolation,
+    InvalidArgumentError,
+    PermissionDeniedError,
+    UnauthenticatedError,
+)
+from credvault.limits import check_request
+from credvault.v1 import credvault_pb2
+
+SERVICE_PREFIX = f"/{credvault_pb2.DESCRIPTOR.services_by_name['CredentialVault'].full_name}/"
+OPEN_METHODS = frozenset({"ListProviders"})
+"""Methods every identified caller may use: they touch no tenant's data."""
+_CERTIFICATE_NAMES = ("peer_spiffe_id", "x509_subject_alternative_name", "x509_common_name")
+"""Where a client certificate's names are, in the order they are tried: SANs before the legacy CN."""
+
+Context = grpc.aio.ServicerContext[Any, Any]
+Handler = Callable[[Any, Context], Awaitable[Any]]
+
+
+class Malformed:
+    """Stands for a request whose bytes did not decode, so that it is answered INVALID_ARGUMENT (gRPC
+    itself would answer INTERNAL)."""
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+    parse = deserializer
+
+    def deserialize(data: bytes) -> Any:
+        try:
+            return parse(data)
+        except DecodeError:
+            return Malformed()
+
+    return deserialize
+
+
+@dataclass(frozen=True)
+class Caller:
+    name: str
+    auth: str
+    """"certificate", "token" or "none"."""
+
+
+ANONYMOUS = Caller("anonymous", "none")
+
+
+class AccessInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    """Authenticates, authorises, bounds and audits every CredentialVault call. With no policy, caller
+    authentication is off (every caller is "anonymous" and may do everything) but limits and audit hold."""
+
+    def __init__(self, policy: AccessPolicy | None) -> None:
+        self._policy = policy
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or handler.unary_unary is None or not method.startswith(SERVICE_PREFIX):
+            return handler
+        return grpc.unary_unary_rpc_method_handler(
+            self._guard(
+                handler.unary_unary,  # type: ignore[arg-type]
+                method.removeprefix(SERVICE_PREFIX),
+            ),
+            request_deserializer=_tolerant(handler.request_deserializer),
+            response_serializer=handler.response_serializer,
+        )
+
+    def _guard(self, behavior: Handler, method: str) -> Handler:
+        async def guarded(request: Any, context: Context) -> Any:
+            caller, outcome, reason, response = ANONYMOUS, "INTERNAL", "", None
+            try:
+                caller = self.identify(context)
+                if isinstance(request, Malformed):
+                    raise InvalidArgumentError(
+                        [
+                            FieldViolation(
+                                "request", f"not a valid {method} request message (bad protobuf or UTF-8)"
+                            )
+                        ]
+                    )
+                self._authorise(caller, method, request)
+                check_request(request)
+                response = await behavior(request, context)
+                outcome = "OK"
+                return response
+            except CredvaultError as error:
+                outcome, reason = error.code, error.reason
+                raise
+            except asyncio.CancelledError:
+                outcome = "CANCELLED"
+                raise
+            finally:
+                if method not in OPEN_METHODS or outcome != "OK":
+                    emit(_record(caller, context, method, request, response, outcome, reason))
+
+        return guarded
+
+    def identify(self, context: Context) -> Caller:
+        if self._policy is None:
+            return ANONYMOUS
+        tokens = [v for k, v in context.invocation_metadata() or () if k == "authorization"]
+        if tokens:
+            return Caller(self._token_caller(tokens), "token")
+        names = list(_certificate_names(context.auth_context()))
+        if not names:
+            raise UnauthenticatedError(
+                "no caller identity: send 'authorization: Bearer <token>' or a client certificate",
+                reason="IDENTITY_MISSING",
+            )
+        name = self._policy.caller_for_names(names)
+        if name is None:
+            raise PermissionDeniedError(
+                "the client certificate is valid but the access policy lists none of its names",
+                reason="CALLER_NOT_IN_POLICY",
+            )
+        return Caller(name, "certificate")
+
+    def _token_caller(self, values: list[str | bytes]) -> str:
+        assert self._policy is not None
+        value = values[0] if len(values) == 1 else b""
+        scheme, _, token = (value.decode("latin-1") if isinstance(value, bytes) else value).partition(" ")
+        name = self._policy.caller_for_token(token.strip()) if scheme.lower() == "bearer" else None
+        if name is None:
+            raise UnauthenticatedError(
+                "the authorization header is not one valid 'Bearer <token>'", reason="TOKEN_INVALID"
+            )
+        return name
+
+    def _authorise(self, caller: Caller, method: str, request: Any) -> None:
+        if self._policy is None or method in OPEN_METHODS:
+            return
+        grant = self._policy.grant(caller.name)
+        tenant_id = getattr(request, "tenant_id", None)
+        if grant is None or not grant.allows(method, None):
+            raise PermissionDeniedError(
+                f"caller {caller.name} may not call {method}",
+                reason="METHOD_NOT_ALLOWED",
+                metadata={"caller": caller.name, "method": method},
+            )
+        if not grant.allows(method, tenant_id):
+            raise PermissionDeniedError(
+                f"caller {caller.name} may not call {method} for this tenant",
+                reason="TENANT_NOT_ALLOWED",
+                metadata={"caller": caller.name, "method": method},
+            )
+
+
+def _certificate_names(auth_context: Mapping[str, Iterable[bytes]]) -> Iterator[str]:
+    for key in _CERTIFICATE_NAMES:
+        for value in auth_context.get(key, ()):
+            yield value.decode("utf-8", "replace")
+
+
+def _record(
+    caller: Caller,
+    context: Context,
+    method: str,
+    request: Any,
+    response: Any,
+    outcome: str,
+    reason: str,
+) -> AuditRecord:
+    connection_id = str(getattr(request, "connection_id", ""))
+    if not connection_id and isinstance(response, credvault_pb2.Connection):
+        connection_id = response.connection_id  # a CreateConnection that let the server pick the id
+    return AuditRecord(
+        caller=caller.name,
+        auth=caller.auth,
+        peer=context.peer(),
+        method=method,
+        tenant_id=str(getattr(request, "tenant_id", "")),
+        connection_id=connection_id,
+        outcome=outcome,
+        reason=reason,
+    )
