@@ -13,6 +13,7 @@ from credvault.errors import ConfigError
 from credvault.logs import configure_logging
 from credvault.policy import policy_text
 from credvault.server import serve
+from credvault.workers import run_workers
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,6 +47,8 @@ def _serve(settings: Settings) -> int:
             _say(f"Vault: embedded OpenBao at {vault.addr}, data in {settings.data_dir}")
         else:
             _say(f"Vault: {vault.addr}")
+        if settings.workers > 1:
+            return run_workers(settings, vault, _announce)
         asyncio.run(serve(settings, vault, _announce))
     finally:
         if embedded is not None:

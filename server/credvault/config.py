@@ -48,6 +48,13 @@ class Settings:
     log_level: str = "INFO"
     shutdown_grace: float = 10.0
     """Seconds in-flight calls get to finish on SIGTERM/SIGINT."""
+    cache_size: int = 10_000
+    """Most connections whose built auth headers are kept in memory; 0 turns the cache off."""
+    cache_ttl: float = 10.0
+    """Seconds built auth headers are served from memory: the staleness bound across replicas (and
+    worker processes) for changes made elsewhere; 0 turns the cache off."""
+    workers: int = 1
+    """Server processes sharing the listening port (SO_REUSEPORT), to use more than one core."""
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:
@@ -82,6 +89,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         verify_timeout=_number(env, "CREDVAULT_VERIFY_TIMEOUT", 10.0),
         log_level=env.get("CREDVAULT_LOG_LEVEL", "INFO").upper(),
         shutdown_grace=_number(env, "CREDVAULT_SHUTDOWN_GRACE", 10.0),
+        cache_size=int(_number(env, "CREDVAULT_CACHE_SIZE", 10_000, minimum=0)),
+        cache_ttl=_number(env, "CREDVAULT_CACHE_TTL", 10.0, minimum=0),
+        workers=int(_number(env, "CREDVAULT_WORKERS", 1, minimum=1)),
     )
 
 
@@ -101,7 +111,8 @@ def _provider_urls(raw: str) -> dict[str, str]:
     return value
 
 
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
+def _number(env: Mapping[str, str], name: str, default: float, minimum: float | None = None) -> float:
+    """A number above 0, or at least `minimum` when given."""
     raw = env.get(name)
     if not raw:
         return default
@@ -109,8 +120,10 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, not {raw!r}") from None
-    if value <= 0:
+    if minimum is None and value <= 0:
         raise ConfigError(f"{name} must be greater than 0")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum:g}")
     return value
 
 

@@ -12,6 +12,7 @@ import httpx
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from credvault.cache import HeaderCache
 from credvault.config import Settings, VaultSettings
 from credvault.errors import ConfigError, CredvaultError
 from credvault.providers.registry import ProviderRegistry
@@ -28,17 +29,22 @@ HEALTH_INTERVAL = 2.0
 """Seconds between checks that Vault answers and is unsealed."""
 
 
-async def serve(settings: Settings, vault: VaultSettings, announce: Callable[[str], None]) -> None:
-    """Runs until SIGTERM or SIGINT, then drains in-flight calls for `shutdown_grace` seconds."""
+async def serve(
+    settings: Settings, vault: VaultSettings, announce: Callable[[str], None], reuse_port: bool = False
+) -> None:
+    """Runs until SIGTERM or SIGINT, then drains in-flight calls for `shutdown_grace` seconds.
+    `reuse_port` lets the worker processes of `credvault.workers` share one port; otherwise binding a
+    port that is in use fails loudly."""
     registry = ProviderRegistry.discover(settings.provider_urls)
     store = VaultStore(vault)
     try:
         await store.open()
         async with httpx.AsyncClient(follow_redirects=False, trust_env=True) as http:
-            service = CredentialService(registry, store, http, settings.verify_timeout)
+            cache = HeaderCache(size=settings.cache_size, ttl=settings.cache_ttl)
+            service = CredentialService(registry, store, http, settings.verify_timeout, cache=cache)
             server = grpc.aio.server(
                 interceptors=[ErrorInterceptor()],
-                options=[("grpc.so_reuseport", 0)],
+                options=[("grpc.so_reuseport", int(reuse_port))],
             )
             credvault_pb2_grpc.add_CredentialVaultServicer_to_server(CredentialVaultServicer(service), server)
             health_servicer = health.aio.HealthServicer()

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import httpx
 
+from credvault.cache import HeaderCache
 from credvault.errors import (
     AlreadyExistsError,
     CredvaultError,
@@ -51,8 +52,10 @@ class CredentialService:
         http: httpx.AsyncClient,
         verify_timeout: float,
         clock: Callable[[], datetime] = utcnow,
+        cache: HeaderCache | None = None,
     ) -> None:
         self._registry = registry
+        self._cache = cache or HeaderCache(size=0, ttl=0)
         self._store = store
         self._http = http
         self._verify_timeout = verify_timeout
@@ -172,7 +175,10 @@ class CredentialService:
         if "labels" in changes:
             record = replace(record, labels=dict(changes["labels"]))
         record = replace(record, updated_at=now)
-        await self._store.replace(record, secret, stored.version, deadline.remaining())
+        try:
+            await self._store.replace(record, secret, stored.version, deadline.remaining())
+        finally:
+            self._cache.invalidate((tenant_id, connection_id))
         log.info(
             "updated connection",
             extra={"tenant_id": tenant_id, "connection_id": connection_id, "changed": sorted(changes)},
@@ -185,7 +191,10 @@ class CredentialService:
         violations = _id_violations(tenant_id, connection_id)
         if violations:
             raise InvalidArgumentError(violations)
-        existed = await self._store.delete(tenant_id, connection_id, deadline.remaining())
+        try:
+            existed = await self._store.delete(tenant_id, connection_id, deadline.remaining())
+        finally:
+            self._cache.invalidate((tenant_id, connection_id))
         if not existed and not allow_missing:
             raise not_found(tenant_id, connection_id)
         if existed:
@@ -199,7 +208,10 @@ class CredentialService:
         verdict = await self._verify(spec, stored.credentials, stored.record.config, deadline)
         now = self._clock()
         record = stored.record.with_outcome(Outcome.of(verdict, now), now)
-        await self._store.replace(record, stored.credentials, stored.version, deadline.remaining())
+        try:
+            await self._store.replace(record, stored.credentials, stored.version, deadline.remaining())
+        finally:
+            self._cache.invalidate((tenant_id, connection_id))
         log.info(
             "verified connection",
             extra={
@@ -212,6 +224,13 @@ class CredentialService:
         return self._current(record)
 
     async def auth_headers(self, tenant_id: str, connection_id: str, deadline: Deadline) -> AuthHeaders:
+        """The headers, from the cache when it holds them (ids found there were valid when stored);
+        otherwise read from Vault, built, and cached unless the connection changed meanwhile."""
+        key = (tenant_id, connection_id)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        ticket = self._cache.ticket()
         stored = await self._read(tenant_id, connection_id, deadline)
         record = self._current(stored.record)
         spec = self._spec_of(record)
@@ -232,11 +251,13 @@ class CredentialService:
                 metadata={"provider": spec.id},
                 help_url=spec.docs_url,
             )
-        return AuthHeaders(
+        auth = AuthHeaders(
             headers=spec.build_headers(stored.credentials, record.config),
             base_url=self._registry.base_url(spec, record.config),
             expires_at=record.expires_at,
         )
+        self._cache.put(key, auth, ticket)
+        return auth
 
     # -- helpers -----------------------------------------------------------------------------------
 
