@@ -55,7 +55,7 @@ class CredentialService:
         cache: HeaderCache | None = None,
     ) -> None:
         self._registry = registry
-        self._cache = cache or HeaderCache(size=0, ttl=0)
+        self._cache = cache if cache is not None else HeaderCache(size=0, ttl=0)
         self._store = store
         self._http = http
         self._verify_timeout = verify_timeout
