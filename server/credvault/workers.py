@@ -93,6 +93,8 @@ def _reserve(listen: str) -> tuple[socket.socket, str]:
     bare = host.strip("[]")
     try:
         family, kind, proto, _, sockaddr = socket.getaddrinfo(bare, int(port), type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.bind(sockaddr)  # without SO_REUSEPORT: fails when another server holds the port
         reservation = socket.socket(family, kind, proto)
         reservation.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         reservation.bind(sockaddr)
