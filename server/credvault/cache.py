@@ -7,6 +7,12 @@ within `ttl`. The replica that makes a change drops the entry at once (`invalida
 raced with the change cannot put the old headers back: a fill is refused when any invalidation happened
 after the read began (`ticket`/`put`).
 
+An entry past half its TTL is reported `due` for a refresh: the service re-reads it in the background
+while still serving it, so a connection in steady use is never read from Vault on a caller's path. The
+staleness bound is unchanged: what is served is never older than `ttl` since it was read.
+
+Everything runs on the event loop's thread, so no locks.
+
 Built on cachetools' `TLRUCache` (per-entry expiry plus an LRU size bound).
 """
 
@@ -29,7 +35,7 @@ class HeaderCache:
     def __init__(self, size: int, ttl: float, clock: Callable[[], float] = time.time) -> None:
         self._ttl = ttl
         self._clock = clock
-        self._entries: TLRUCache[Key, AuthHeaders] | None = (
+        self._entries: TLRUCache[Key, tuple[AuthHeaders, float]] | None = (
             TLRUCache(maxsize=size, ttu=self._until, timer=clock) if size > 0 and ttl > 0 else None
         )
         self._invalidations = 0
@@ -41,10 +47,15 @@ class HeaderCache:
     def __len__(self) -> int:
         return 0 if self._entries is None else len(self._entries)
 
-    def get(self, key: Key) -> AuthHeaders | None:
+    def get(self, key: Key) -> tuple[AuthHeaders, bool] | None:
+        """The cached headers and whether they are due for a refresh; None when not cached."""
         if self._entries is None:
             return None
-        return self._entries.get(key)
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        value, refresh_at = found
+        return value, self._clock() >= refresh_at
 
     def ticket(self) -> int:
         """Taken before reading from Vault; `put` needs it to prove no change happened since."""
@@ -55,7 +66,7 @@ class HeaderCache:
             return
         if value.expires_at is not None and value.expires_at.timestamp() <= self._clock():
             return
-        self._entries[key] = value
+        self._entries[key] = (value, self._clock() + self._ttl / 2)
 
     def invalidate(self, key: Key) -> None:
         """Drops the entry (and with it the last reference the cache holds to its secret)."""
@@ -63,8 +74,9 @@ class HeaderCache:
         if self._entries is not None:
             self._entries.pop(key, None)
 
-    def _until(self, key: Key, value: AuthHeaders, now: float) -> float:
+    def _until(self, key: Key, entry: tuple[AuthHeaders, float], now: float) -> float:
         until = now + self._ttl
-        if value.expires_at is not None:
-            until = min(until, value.expires_at.timestamp())
+        expires_at = entry[0].expires_at
+        if expires_at is not None:
+            until = min(until, expires_at.timestamp())
         return until

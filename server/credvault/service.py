@@ -13,7 +13,7 @@ from datetime import datetime
 
 import httpx
 
-from credvault.cache import HeaderCache
+from credvault.cache import HeaderCache, Key
 from credvault.errors import (
     AlreadyExistsError,
     CredvaultError,
@@ -56,6 +56,7 @@ class CredentialService:
     ) -> None:
         self._registry = registry
         self._cache = cache if cache is not None else HeaderCache(size=0, ttl=0)
+        self._refreshing: dict[Key, asyncio.Task[None]] = {}
         self._store = store
         self._http = http
         self._verify_timeout = verify_timeout
@@ -229,10 +230,18 @@ class CredentialService:
         key = (tenant_id, connection_id)
         cached = self._cache.get(key)
         if cached is not None:
-            return cached
+            auth, due = cached
+            if due:
+                self._refresh_soon(key)
+            return auth
         ticket = self._cache.ticket()
-        stored = await self._read(tenant_id, connection_id, deadline)
+        auth = self._headers_of(await self._read(tenant_id, connection_id, deadline))
+        self._cache.put(key, auth, ticket)
+        return auth
+
+    def _headers_of(self, stored: StoredConnection) -> AuthHeaders:
         record = self._current(stored.record)
+        connection_id = record.connection_id
         spec = self._spec_of(record)
         if record.status is Status.EXPIRED:
             raise FailedPreconditionError(
@@ -251,13 +260,29 @@ class CredentialService:
                 metadata={"provider": spec.id},
                 help_url=spec.docs_url,
             )
-        auth = AuthHeaders(
+        return AuthHeaders(
             headers=spec.build_headers(stored.credentials, record.config),
             base_url=self._registry.base_url(spec, record.config),
             expires_at=record.expires_at,
         )
-        self._cache.put(key, auth, ticket)
-        return auth
+
+    def _refresh_soon(self, key: Key) -> None:
+        """Re-reads a cached connection in the background, one read per connection at a time."""
+        if key not in self._refreshing:
+            task = asyncio.get_running_loop().create_task(self._refresh(key))
+            self._refreshing[key] = task
+            task.add_done_callback(lambda _: self._refreshing.pop(key, None))
+
+    async def _refresh(self, key: Key) -> None:
+        ticket = self._cache.ticket()
+        try:
+            auth = self._headers_of(await self._store.read(*key, deadline=None))
+        except (NotFoundError, FailedPreconditionError):
+            self._cache.invalidate(key)  # deleted, expired or invalid: the next call reads and says so
+        except CredvaultError as error:  # Vault trouble: the entry still expires at its TTL
+            log.warning("could not refresh cached auth headers (%s)", error.reason)
+        else:
+            self._cache.put(key, auth, ticket)
 
     # -- helpers -----------------------------------------------------------------------------------
 

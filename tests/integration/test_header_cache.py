@@ -145,3 +145,20 @@ def test_cached_headers_never_outlive_the_credentials(long_ttl, openbao, tenant,
         return False
 
     assert eventually(expired)
+
+
+def test_delete_elsewhere_shows_once_the_ttl_passed(short_ttl, openbao, tenant, key):
+    create(short_ttl, tenant, key)
+    headers(short_ttl, tenant)
+    openbao.client().secrets.kv.v2.delete_metadata_and_all_versions(
+        path=f"{PREFIX}/{tenant}/jc", mount_point=MOUNT
+    )
+
+    def gone() -> bool:
+        try:
+            headers(short_ttl, tenant)
+        except grpc.RpcError as error:
+            return error.code() == grpc.StatusCode.NOT_FOUND
+        return False
+
+    assert eventually(gone)

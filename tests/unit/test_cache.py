@@ -52,6 +52,20 @@ def test_entry_never_outlives_the_credentials(clock):
     assert cache.get(("t", "c")) is None
 
 
+def test_entry_is_due_for_refresh_after_half_its_ttl(clock):
+    cache = HeaderCache(size=10, ttl=10, clock=clock)
+    put(cache, ("t", "c"), headers("old"))
+    clock.now = START + 4.9
+    assert cache.get(("t", "c")) == (headers("old"), False)
+    clock.now = START + 5
+    assert cache.get(("t", "c")) == (headers("old"), True)
+    put(cache, ("t", "c"), headers("new"))  # the background re-read, at START + 5
+    clock.now = START + 9.9
+    assert cache.get(("t", "c")) == (headers("new"), False)
+    clock.now = START + 14.9
+    assert cache.get(("t", "c")) == (headers("new"), True)
+
+
 def test_expired_credentials_are_not_cached(clock):
     cache = HeaderCache(size=10, ttl=60, clock=clock)
     put(cache, ("t", "c"), headers(expires_at=START - 1))
