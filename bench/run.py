@@ -43,7 +43,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--small", type=int, help="connections in the small store (default 1000)")
     parser.add_argument("--large", type=int, help="connections in the large store (default 100000)")
-    parser.add_argument("--hot", type=int, help="connections the warm scenarios read (default 1000)")
+    parser.add_argument("--hot", type=int, help="connections the warm scenarios read (default 100)")
     parser.add_argument("--inflight", help="comma-separated in-flight call counts (default 1,32)")
     parser.add_argument("--duration", type=float, help="seconds each scenario is measured per round")
     parser.add_argument("--rounds", type=int, help="rounds of all scenarios (default 2)")
@@ -55,7 +55,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     quick = args.quick
     args.small = args.small or (100 if quick else 1000)
     args.large = args.large or (1000 if quick else 100_000)
-    args.hot = min(args.hot or (100 if quick else 1000), args.small)
+    args.hot = min(args.hot or (20 if quick else 100), args.small)
     args.inflight = [int(n) for n in (args.inflight or ("1,8" if quick else "1,32")).split(",")]
     args.duration = args.duration or (0.5 if quick else 4.0)
     args.rounds = args.rounds or (1 if quick else 2)

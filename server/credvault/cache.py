@@ -7,7 +7,7 @@ within `ttl`. The replica that makes a change drops the entry at once (`invalida
 raced with the change cannot put the old headers back: a fill is refused when any invalidation happened
 after the read began (`ticket`/`put`).
 
-An entry past half its TTL is reported `due` for a refresh: the service re-reads it in the background
+An entry past `REFRESH_AFTER` of its TTL is reported `due` for a refresh: the service re-reads it in the background
 while still serving it, so a connection in steady use is never read from Vault on a caller's path. The
 staleness bound is unchanged: what is served is never older than `ttl` since it was read.
 
@@ -24,6 +24,10 @@ from collections.abc import Callable
 from cachetools import TLRUCache
 
 from credvault.model import AuthHeaders
+
+REFRESH_AFTER = 0.8
+"""The share of the TTL after which an entry in use is re-read in the background. Late, so a hot entry
+costs about one Vault read per TTL; early enough that the re-read lands before the entry expires."""
 
 Key = tuple[str, str]
 """(tenant_id, connection_id)."""
@@ -66,7 +70,7 @@ class HeaderCache:
             return
         if value.expires_at is not None and value.expires_at.timestamp() <= self._clock():
             return
-        self._entries[key] = (value, self._clock() + self._ttl / 2)
+        self._entries[key] = (value, self._clock() + self._ttl * REFRESH_AFTER)
 
     def invalidate(self, key: Key) -> None:
         """Drops the entry (and with it the last reference the cache holds to its secret)."""

@@ -52,17 +52,17 @@ def test_entry_never_outlives_the_credentials(clock):
     assert cache.get(("t", "c")) is None
 
 
-def test_entry_is_due_for_refresh_after_half_its_ttl(clock):
+def test_entry_is_due_for_refresh_late_in_its_ttl(clock):
     cache = HeaderCache(size=10, ttl=10, clock=clock)
     put(cache, ("t", "c"), headers("old"))
-    clock.now = START + 4.9
+    clock.now = START + 7.9
     assert cache.get(("t", "c")) == (headers("old"), False)
-    clock.now = START + 5
+    clock.now = START + 8
     assert cache.get(("t", "c")) == (headers("old"), True)
-    put(cache, ("t", "c"), headers("new"))  # the background re-read, at START + 5
-    clock.now = START + 9.9
+    put(cache, ("t", "c"), headers("new"))  # the background re-read, at START + 8
+    clock.now = START + 15.9
     assert cache.get(("t", "c")) == (headers("new"), False)
-    clock.now = START + 14.9
+    clock.now = START + 16
     assert cache.get(("t", "c")) == (headers("new"), True)
 
 
