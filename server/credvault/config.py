@@ -79,6 +79,13 @@ class Settings:
     """Seconds in-flight calls get to finish on SIGTERM/SIGINT."""
     metrics_listen: str | None = None
     """`host:port` of the Prometheus metrics endpoint (HTTP, `/metrics`); None: no endpoint."""
+    cache_size: int = 10_000
+    """Most connections whose built auth headers are kept in memory; 0 turns the cache off."""
+    cache_ttl: float = 10.0
+    """Seconds built auth headers are served from memory: the staleness bound across replicas (and
+    worker processes) for changes made elsewhere; 0 turns the cache off."""
+    workers: int = 1
+    """Server processes sharing the listening port (SO_REUSEPORT), to use more than one core."""
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:
@@ -117,6 +124,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         log_level=env.get("CREDVAULT_LOG_LEVEL", "INFO").upper(),
         shutdown_grace=_number(env, "CREDVAULT_SHUTDOWN_GRACE", 10.0),
         metrics_listen=env.get("CREDVAULT_METRICS_LISTEN") or None,
+        cache_size=int(_number(env, "CREDVAULT_CACHE_SIZE", 10_000, minimum=0)),
+        cache_ttl=_number(env, "CREDVAULT_CACHE_TTL", 10.0, minimum=0),
+        workers=int(_number(env, "CREDVAULT_WORKERS", 1, minimum=1)),
     )
 
 
@@ -158,7 +168,8 @@ def _provider_urls(raw: str) -> dict[str, str]:
     return value
 
 
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
+def _number(env: Mapping[str, str], name: str, default: float, minimum: float | None = None) -> float:
+    """A number above 0, or at least `minimum` when given."""
     raw = env.get(name)
     if not raw:
         return default
@@ -166,8 +177,10 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, not {raw!r}") from None
-    if value <= 0:
+    if minimum is None and value <= 0:
         raise ConfigError(f"{name} must be greater than 0")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum:g}")
     return value
 
 

@@ -14,6 +14,7 @@ from grpc_reflection.v1alpha import reflection
 
 from credvault.access import AccessPolicy
 from credvault.auth import AccessInterceptor
+from credvault.cache import HeaderCache
 from credvault.config import Settings, VaultSettings
 from credvault.errors import ConfigError, CredvaultError, StoreUnavailableError
 from credvault.limits import MAX_REQUEST_BYTES
@@ -36,8 +37,12 @@ OPEN_TIMEOUT = 10.0
 """Seconds start-up waits for Vault before serving NOT_SERVING and trying again in the background."""
 
 
-async def serve(settings: Settings, vault: VaultSettings, announce: Callable[[str], None]) -> None:
-    """Runs until SIGTERM or SIGINT, then drains in-flight calls for `shutdown_grace` seconds."""
+async def serve(
+    settings: Settings, vault: VaultSettings, announce: Callable[[str], None], reuse_port: bool = False
+) -> None:
+    """Runs until SIGTERM or SIGINT, then drains in-flight calls for `shutdown_grace` seconds.
+    `reuse_port` lets the worker processes of `credvault.workers` share one port; otherwise binding a
+    port that is in use fails loudly."""
     registry = ProviderRegistry.discover(settings.provider_urls)
     security = settings.security
     policy = AccessPolicy.load(security.access_policy) if security.access_policy else None
@@ -50,6 +55,7 @@ async def serve(settings: Settings, vault: VaultSettings, announce: Callable[[st
             announce(f"credvault metrics on {endpoint.url}")
         opened = await _open(store, OPEN_TIMEOUT)
         async with httpx.AsyncClient(follow_redirects=False, trust_env=True) as http:
+            cache = HeaderCache(size=settings.cache_size, ttl=settings.cache_ttl)
             service = CredentialService(
                 registry,
                 store,
@@ -57,6 +63,7 @@ async def serve(settings: Settings, vault: VaultSettings, announce: Callable[[st
                 settings.verify_timeout,
                 settings.max_verifications,
                 observe_verification=metrics.verification,
+                cache=cache,
             )
             server = grpc.aio.server(
                 # Outermost first: the request id is set before anything logs, the access line and the
@@ -68,7 +75,10 @@ async def serve(settings: Settings, vault: VaultSettings, announce: Callable[[st
                     ErrorInterceptor(),
                     AccessInterceptor(policy),
                 ],
-                options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", MAX_REQUEST_BYTES)],
+                options=[
+                    ("grpc.so_reuseport", int(reuse_port)),
+                    ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
+                ],
             )
             credvault_pb2_grpc.add_CredentialVaultServicer_to_server(CredentialVaultServicer(service), server)
             health_servicer = health.aio.HealthServicer()

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import httpx
 
+from credvault.cache import HeaderCache, Key
 from credvault.errors import (
     AlreadyExistsError,
     CredvaultError,
@@ -57,8 +58,11 @@ class CredentialService:
         max_verifications: int = 64,
         clock: Callable[[], datetime] = utcnow,
         observe_verification: VerificationObserver = lambda *_: None,
+        cache: HeaderCache | None = None,
     ) -> None:
         self._registry = registry
+        self._cache = cache if cache is not None else HeaderCache(size=0, ttl=0)
+        self._refreshing: dict[Key, asyncio.Task[None]] = {}
         self._store = store
         self._http = http
         self._verify_timeout = verify_timeout
@@ -181,7 +185,10 @@ class CredentialService:
         if "labels" in changes:
             record = replace(record, labels=dict(changes["labels"]))
         record = replace(record, updated_at=now)
-        await self._store.replace(record, secret, stored.version, deadline.remaining())
+        try:
+            await self._store.replace(record, secret, stored.version, deadline.remaining())
+        finally:
+            self._cache.invalidate((tenant_id, connection_id))
         log.info(
             "updated connection",
             extra={"tenant_id": tenant_id, "connection_id": connection_id, "changed": sorted(changes)},
@@ -194,7 +201,10 @@ class CredentialService:
         violations = _id_violations(tenant_id, connection_id)
         if violations:
             raise InvalidArgumentError(violations)
-        existed = await self._store.delete(tenant_id, connection_id, deadline.remaining())
+        try:
+            existed = await self._store.delete(tenant_id, connection_id, deadline.remaining())
+        finally:
+            self._cache.invalidate((tenant_id, connection_id))
         if not existed and not allow_missing:
             raise not_found(tenant_id, connection_id)
         if existed:
@@ -204,6 +214,7 @@ class CredentialService:
         """Checks the stored credentials again and records the verdict; a rejection is recorded, not
         raised. Raises only when the check could not be made."""
         stored = await self._read(tenant_id, connection_id, deadline)
+        self._cache.invalidate((tenant_id, connection_id))  # what was just read is fresher
         spec = self._spec_of(stored.record)
         current = self._current(stored.record)
         if current.status is Status.EXPIRED:  # no point asking the provider about an expired token
@@ -211,7 +222,10 @@ class CredentialService:
         verdict = await self._verify(spec, stored.credentials, stored.record.config, deadline)
         now = self._clock()
         record = stored.record.with_outcome(Outcome.of(verdict, now), now)
-        await self._store.replace(record, stored.credentials, stored.version, deadline.remaining())
+        try:
+            await self._store.replace(record, stored.credentials, stored.version, deadline.remaining())
+        finally:
+            self._cache.invalidate((tenant_id, connection_id))
         log.info(
             "verified connection",
             extra={
@@ -224,8 +238,23 @@ class CredentialService:
         return self._current(record)
 
     async def auth_headers(self, tenant_id: str, connection_id: str, deadline: Deadline) -> AuthHeaders:
-        stored = await self._read(tenant_id, connection_id, deadline)
+        """The headers, from the cache when it holds them (ids found there were valid when stored);
+        otherwise read from Vault, built, and cached unless the connection changed meanwhile."""
+        key = (tenant_id, connection_id)
+        cached = self._cache.get(key)
+        if cached is not None:
+            auth, due = cached
+            if due:
+                self._refresh_soon(key)
+            return auth
+        ticket = self._cache.ticket()
+        auth = self._headers_of(await self._read(tenant_id, connection_id, deadline))
+        self._cache.put(key, auth, ticket)
+        return auth
+
+    def _headers_of(self, stored: StoredConnection) -> AuthHeaders:
         record = self._current(stored.record)
+        connection_id = record.connection_id
         spec = self._spec_of(record)
         if record.status is Status.EXPIRED:
             raise FailedPreconditionError(
@@ -250,6 +279,24 @@ class CredentialService:
             base_url=self._registry.base_url(spec, record.config),
             expires_at=record.expires_at,
         )
+
+    def _refresh_soon(self, key: Key) -> None:
+        """Re-reads a cached connection in the background, one read per connection at a time."""
+        if key not in self._refreshing:
+            task = asyncio.get_running_loop().create_task(self._refresh(key))
+            self._refreshing[key] = task
+            task.add_done_callback(lambda _: self._refreshing.pop(key, None))
+
+    async def _refresh(self, key: Key) -> None:
+        ticket = self._cache.ticket()
+        try:
+            auth = self._headers_of(await self._store.read(*key, deadline=None))
+        except (NotFoundError, FailedPreconditionError):
+            self._cache.invalidate(key)  # deleted, expired or invalid: the next call reads and says so
+        except CredvaultError as error:  # Vault trouble: the entry still expires at its TTL
+            log.warning("could not refresh cached auth headers (%s)", error.reason)
+        else:
+            self._cache.put(key, auth, ticket)
 
     # -- helpers -----------------------------------------------------------------------------------
 

@@ -16,9 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 import pytest
 from cluster import BaoCluster
+from support import CredvaultProcess
+
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc
-from support import CredvaultProcess
 
 ORG = "60259a2ad81e1a474d4e7c83"
 pytestmark = pytest.mark.timeout(300)

@@ -18,10 +18,11 @@ import grpc
 import httpx
 import pytest
 from conftest import server_env
-from credvault.v1 import credvault_pb2 as pb
-from credvault.v1 import credvault_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from support import CredvaultProcess, free_port
+
+from credvault.v1 import credvault_pb2 as pb
+from credvault.v1 import credvault_pb2_grpc
 
 DOCKERFILE = Path(__file__).parents[2] / "Dockerfile"
 BIN = Path(sys.executable).parent

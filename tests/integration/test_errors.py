@@ -8,11 +8,12 @@ import uuid
 import grpc
 import pytest
 from conftest import server_env
-from credvault.v1 import credvault_pb2 as pb
-from credvault.v1 import credvault_pb2_grpc
 from fakes.base import Response
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from support import CredvaultProcess, free_port, rich_details, violated_fields
+
+from credvault.v1 import credvault_pb2 as pb
+from credvault.v1 import credvault_pb2_grpc
 
 ORG = "60259a2ad81e1a474d4e7c83"
 

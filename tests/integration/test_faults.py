@@ -18,11 +18,12 @@ from pathlib import Path
 import grpc
 import pytest
 from cluster import BaoCluster
-from credvault.v1 import credvault_pb2 as pb
-from credvault.v1 import credvault_pb2_grpc
 from fakes.base import Response
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from support import CredvaultProcess, rich_details
+
+from credvault.v1 import credvault_pb2 as pb
+from credvault.v1 import credvault_pb2_grpc
 
 ORG = "60259a2ad81e1a474d4e7c83"
 SERVING = health_pb2.HealthCheckResponse.SERVING

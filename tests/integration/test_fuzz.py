@@ -15,12 +15,13 @@ import uuid
 
 import grpc
 import pytest
-from credvault.v1 import credvault_pb2 as pb
 from google.protobuf import field_mask_pb2
 from google.protobuf.descriptor import FieldDescriptor
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from credvault.v1 import credvault_pb2 as pb
 
 EXAMPLES = int(os.environ.get("CREDVAULT_FUZZ_EXAMPLES", "40"))
 SERVICE = pb.DESCRIPTOR.services_by_name["CredentialVault"]

@@ -6,8 +6,9 @@ import uuid
 
 import grpc
 import pytest
-from credvault.v1 import credvault_pb2 as pb
 from support import rich_details
+
+from credvault.v1 import credvault_pb2 as pb
 
 ORG = "60259a2ad81e1a474d4e7c83"
 

@@ -12,9 +12,10 @@ from collections.abc import Callable
 
 import grpc
 import pytest
+from support import rich_details
+
 from credvault.providers.registry import ProviderRegistry
 from credvault.v1 import credvault_pb2 as pb
-from support import rich_details
 
 ORG = "60259a2ad81e1a474d4e7c83"
 Make = Callable[..., tuple[dict[str, str], dict[str, str]]]

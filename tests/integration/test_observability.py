@@ -14,16 +14,17 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import credvault
 import grpc
 import httpx
 import pytest
 from conftest import server_env
-from credvault.v1 import credvault_pb2 as pb
-from credvault.v1 import credvault_pb2_grpc
 from fakes.base import Response
 from prometheus_client.parser import text_string_to_metric_families
 from support import CredvaultProcess, rich_details
+
+import credvault
+from credvault.v1 import credvault_pb2 as pb
+from credvault.v1 import credvault_pb2_grpc
 
 ORG = "60259a2ad81e1a474d4e7c83"
 SERVICE = "credvault.v1.CredentialVault"

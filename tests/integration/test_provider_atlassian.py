@@ -9,10 +9,11 @@ import uuid
 import grpc
 import httpx
 import pytest
-from credvault.v1 import credvault_pb2 as pb
 from fakes.base import Response
 from site_inputs import HOSTILE_SITES, PASTED_FORMS
 from support import create_connection, refusal, violated_fields
+
+from credvault.v1 import credvault_pb2 as pb
 
 PROVIDER = "atlassian"
 

@@ -7,9 +7,10 @@ import uuid
 
 import grpc
 import pytest
-from credvault.v1 import credvault_pb2 as pb
 from fakes.base import Response
 from support import create_connection, refusal
+
+from credvault.v1 import credvault_pb2 as pb
 
 PROVIDER = "atlassian-admin"
 

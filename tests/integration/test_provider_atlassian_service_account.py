@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import httpx
 import pytest
-from credvault.v1 import credvault_pb2 as pb
 from fakes.base import Response
 from site_inputs import HOSTILE_SITES
 from support import create_connection, refusal, violated_fields
+
+from credvault.v1 import credvault_pb2 as pb
 
 PROVIDER = "atlassian-service-account"
 BOT = "reports-bot@serviceaccount.atlassian.com"

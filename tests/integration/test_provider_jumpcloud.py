@@ -8,9 +8,10 @@ import uuid
 import grpc
 import httpx
 import pytest
-from credvault.v1 import credvault_pb2 as pb
 from fakes.base import Response
 from support import create_connection, refusal
+
+from credvault.v1 import credvault_pb2 as pb
 
 PROVIDER = "jumpcloud"
 ORGS = ["60259a2ad81e1a474d4e7c83", "60259a2ad81e1a474d4e7c84", "60259a2ad81e1a474d4e7c85"]

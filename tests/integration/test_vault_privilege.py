@@ -12,11 +12,12 @@ import hvac
 import hvac.exceptions
 import pytest
 from conftest import server_env
+from support import CredvaultProcess
+
 from credvault.config import VaultSettings
 from credvault.store import VaultStore
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc as pb_grpc
-from support import CredvaultProcess
 
 ORG = "60259a2ad81e1a474d4e7c83"
 

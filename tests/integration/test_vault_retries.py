@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 import requests
+from support import free_port
+
 from credvault.config import VaultSettings
 from credvault.errors import AlreadyExistsError, StoreUnavailableError
 from credvault.model import ConnectionRecord, Credentials, Status
 from credvault.store import VaultStore
-from support import free_port
 
 
 @dataclass

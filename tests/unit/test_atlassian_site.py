@@ -4,12 +4,13 @@ URL override, which skips the registry's host check)."""
 from __future__ import annotations
 
 import pytest
+from site_inputs import HOSTILE_SITES, PASTED_FORMS
+
 from credvault.errors import InvalidArgumentError
 from credvault.model import Credentials
 from credvault.providers import atlassian, atlassian_admin, atlassian_service_account
 from credvault.providers.atlassian_site import SiteError, normalise_site
 from credvault.providers.registry import ProviderRegistry
-from site_inputs import HOSTILE_SITES, PASTED_FORMS
 
 PROVIDERS = [atlassian.PROVIDER, atlassian_admin.PROVIDER, atlassian_service_account.PROVIDER]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from credvault.config import from_env
 from credvault.errors import ConfigError
 

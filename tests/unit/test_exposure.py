@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from credvault.access import AccessPolicy
 from credvault.config import from_env
 from credvault.errors import ConfigError

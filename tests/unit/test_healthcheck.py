@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from credvault.errors import ConfigError
 from credvault.healthcheck import local_address
 

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from credvault.errors import InvalidArgumentError
 from credvault.model import Credentials, Verdict
 from credvault.providers.registry import ProviderRegistry
 from credvault.providers.spec import FieldLocation, FieldSpec, ProviderSpec, VerifyRequest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 ALLOWED = r"[a-z0-9][a-z0-9-]*\.example\.net"
 

@@ -7,6 +7,7 @@ import json
 import logging
 
 import pytest
+
 from credvault.config import VaultSettings
 from credvault.logs import JsonFormatter, RequestIdFilter, choose_request_id, request_id
 from credvault.metrics import Metrics

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from credvault.errors import NotFoundError
 from credvault.metrics import Metrics
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+
 from credvault.config import from_env
 from credvault.model import AuthHeaders, Credentials
 from credvault.providers.spec import VerifyRequest

@@ -6,6 +6,7 @@ import dataclasses
 from importlib.metadata import EntryPoint
 
 import pytest
+
 from credvault.errors import ConfigError, InvalidArgumentError
 from credvault.model import Credentials
 from credvault.providers.jumpcloud import PROVIDER as JUMPCLOUD

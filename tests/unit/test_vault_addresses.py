@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from credvault.config import VaultSettings, from_env
 from credvault.store import VaultStore
 

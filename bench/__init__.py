@@ -1,0 +1,1 @@
+"""The benchmark harness (README, "Performance"): `python -m bench [--quick]`."""

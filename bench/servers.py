@@ -1,0 +1,93 @@
+"""`credvault serve` subprocesses for the benchmark, with their CPU time and resident memory read from
+/proc (summed over a server's worker processes)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LISTENING = re.compile(r"credvault listening on (\S+)")
+TICKS = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass
+class Server:
+    name: str
+    env: dict[str, str]
+    workdir: Path
+    address: str = ""
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def launch(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with open(self.workdir / "stdout.log", "wb") as out, open(self.workdir / "stderr.log", "wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "credvault", "serve"],
+                env={**os.environ, **self.env},
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+            )
+
+    def wait_listening(self, timeout: float = 120.0) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = LISTENING.search((self.workdir / "stdout.log").read_text())
+            if match:
+                self.address = match.group(1)
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        log = (self.workdir / "stderr.log").read_text()[-2000:]
+        raise RuntimeError(f"server {self.name} did not start:\n{log}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def pids(self) -> list[int]:
+        """The server process and its descendants (the workers)."""
+        if self.process is None:
+            return []
+        found, todo = [], [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                with contextlib.suppress(OSError):
+                    todo += [int(child) for child in task.read_text().split()]
+        return found
+
+    def cpu_seconds(self) -> float:
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / TICKS
+
+    def rss_bytes(self) -> int:
+        total = 0
+        for pid in self.pids():
+            try:
+                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+            except OSError:
+                continue
+        return total

@@ -1,0 +1,86 @@
+"""The in-process cache of built auth headers behind GetAuthHeaders.
+
+Bounded in size (least recently used entries go first) and in time: an entry lives at most `ttl`
+seconds, and never past the credentials' own `expires_at`. The TTL is what bounds staleness across
+replicas (and across the worker processes of one server): a replica that did not make a change sees it
+within `ttl`. The replica that makes a change drops the entry at once (`invalidate`), and a read that
+raced with the change cannot put the old headers back: a fill is refused when any invalidation happened
+after the read began (`ticket`/`put`).
+
+An entry past `REFRESH_AFTER` of its TTL is reported `due` for a refresh: the service re-reads it in
+the background while still serving it, so a connection in steady use is never read from Vault on a
+caller's path. The staleness bound is unchanged: what is served is never older than `ttl` since it was read.
+
+Everything runs on the event loop's thread, so no locks.
+
+Built on cachetools' `TLRUCache` (per-entry expiry plus an LRU size bound).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from cachetools import TLRUCache
+
+from credvault.model import AuthHeaders
+
+REFRESH_AFTER = 0.8
+"""The share of the TTL after which an entry in use is re-read in the background. Late, so a hot entry
+costs about one Vault read per TTL; early enough that the re-read lands before the entry expires."""
+
+Key = tuple[str, str]
+"""(tenant_id, connection_id)."""
+
+
+class HeaderCache:
+    """Built `AuthHeaders` by connection. `size` or `ttl` of 0 turns the cache off."""
+
+    def __init__(self, size: int, ttl: float, clock: Callable[[], float] = time.time) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._entries: TLRUCache[Key, tuple[AuthHeaders, float]] | None = (
+            TLRUCache(maxsize=size, ttu=self._until, timer=clock) if size > 0 and ttl > 0 else None
+        )
+        self._invalidations = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self._entries is not None
+
+    def __len__(self) -> int:
+        return 0 if self._entries is None else len(self._entries)
+
+    def get(self, key: Key) -> tuple[AuthHeaders, bool] | None:
+        """The cached headers and whether they are due for a refresh; None when not cached."""
+        if self._entries is None:
+            return None
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        value, refresh_at = found
+        return value, self._clock() >= refresh_at
+
+    def ticket(self) -> int:
+        """Taken before reading from Vault; `put` needs it to prove no change happened since."""
+        return self._invalidations
+
+    def put(self, key: Key, value: AuthHeaders, ticket: int) -> None:
+        if self._entries is None or ticket != self._invalidations:
+            return
+        if value.expires_at is not None and value.expires_at.timestamp() <= self._clock():
+            return
+        self._entries[key] = (value, self._clock() + self._ttl * REFRESH_AFTER)
+
+    def invalidate(self, key: Key) -> None:
+        """Drops the entry (and with it the last reference the cache holds to its secret)."""
+        self._invalidations += 1
+        if self._entries is not None:
+            self._entries.pop(key, None)
+
+    def _until(self, key: Key, entry: tuple[AuthHeaders, float], now: float) -> float:
+        until = now + self._ttl
+        expires_at = entry[0].expires_at
+        if expires_at is not None:
+            until = min(until, expires_at.timestamp())
+        return until

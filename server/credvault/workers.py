@@ -1,0 +1,119 @@
+"""Several server processes on one port (`CREDVAULT_WORKERS`), so one host's cores all serve calls.
+
+Python runs one thread of Python code at a time, so one process uses about one core. With N workers the
+parent reserves the address with SO_REUSEPORT (which also settles port 0 on one real port), then starts
+N `serve` processes that bind the same port with SO_REUSEPORT; the kernel spreads incoming
+*connections* across them (not calls: a client with one channel talks to one worker). Each worker is a
+replica in the sense of DESIGN.md: its own Vault client and header cache, so a change made through one
+worker is seen by the others within CREDVAULT_CACHE_TTL.
+
+Workers are started with `spawn` (never `fork`: gRPC's core does not survive a fork), and get their
+settings through multiprocessing's pipe, not the environment. SIGTERM/SIGINT to the parent is passed on
+and every worker drains its calls; if a worker dies on its own, the parent stops the rest and exits
+non-zero, so a supervisor restarts the whole server rather than running it short of workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import multiprocessing.connection
+import signal
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from multiprocessing.synchronize import Event
+from types import FrameType
+
+from credvault.config import Settings, VaultSettings
+from credvault.errors import ConfigError
+from credvault.logs import configure_logging
+from credvault.server import serve
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT = 120.0
+"""Seconds a worker may take to log in to Vault and start listening."""
+
+
+def run_workers(settings: Settings, vault: VaultSettings, announce: Callable[[str], None]) -> int:
+    """Runs `settings.workers` server processes on one port until SIGTERM/SIGINT; returns the exit
+    code."""
+    reservation, address = _reserve(settings.listen)
+    context = multiprocessing.get_context("spawn")
+    worker_settings = replace(settings, listen=address)
+    workers = []
+    for index in range(settings.workers):
+        ready = context.Event()
+        process = context.Process(
+            target=_worker, args=(worker_settings, vault, ready), name=f"credvault-worker-{index}"
+        )
+        workers.append((process, ready))
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for process, _ in workers:
+            if process.pid is not None and process.exitcode is None:
+                process.terminate()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        for process, _ in workers:
+            process.start()
+        if not _wait_ready(workers):
+            log.error("a worker did not start; stopping the others")
+            stop(signal.SIGTERM, None)
+            return 1
+        log.info("%d workers serving on %s", len(workers), address)
+        announce(f"credvault listening on {address}")
+        multiprocessing.connection.wait([process.sentinel for process, _ in workers])
+        if not stopping:
+            log.error("a worker exited unexpectedly; stopping the others")
+            stop(signal.SIGTERM, None)
+        for process, _ in workers:
+            process.join(settings.shutdown_grace + 5)
+            if process.exitcode is None:
+                process.kill()
+                process.join()
+        return 0 if stopping else 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        reservation.close()
+
+
+def _reserve(listen: str) -> tuple[socket.socket, str]:
+    """Binds (without listening) a SO_REUSEPORT socket on `listen`, so the port is settled and stays
+    ours; returns it and the address with the real port."""
+    host, _, port = listen.rpartition(":")
+    bare = host.strip("[]")
+    try:
+        family, kind, proto, _, sockaddr = socket.getaddrinfo(bare, int(port), type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.bind(sockaddr)  # without SO_REUSEPORT: fails when another server holds the port
+        reservation = socket.socket(family, kind, proto)
+        reservation.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        reservation.bind(sockaddr)
+    except (OSError, ValueError):
+        raise ConfigError(
+            f"cannot listen on {listen} (CREDVAULT_LISTEN): in use or not a local address"
+        ) from None
+    return reservation, f"{host}:{reservation.getsockname()[1]}"
+
+
+def _wait_ready(workers: Sequence[tuple[multiprocessing.process.BaseProcess, Event]]) -> bool:
+    deadline = time.monotonic() + START_TIMEOUT
+    for process, ready in workers:
+        while not ready.wait(0.1):
+            if process.exitcode is not None or time.monotonic() > deadline:
+                return False
+    return True
+
+
+def _worker(settings: Settings, vault: VaultSettings, ready: Event) -> None:
+    configure_logging(settings.log_level)
+    asyncio.run(serve(settings, vault, lambda line: ready.set(), reuse_port=True))

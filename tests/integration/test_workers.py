@@ -1,0 +1,41 @@
+"""CREDVAULT_WORKERS: several server processes on one port; and one server per port otherwise."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import grpc
+import pytest
+from conftest import server_env
+from support import CredvaultProcess
+
+from credvault.v1 import credvault_pb2 as pb
+from credvault.v1 import credvault_pb2_grpc
+
+
+def children(pid: int) -> list[int]:
+    return [int(c) for task in Path(f"/proc/{pid}/task").glob("*/children") for c in task.read_text().split()]
+
+
+def test_workers_serve_one_port_and_stop_cleanly(openbao, fakes, tmp_path):
+    server = CredvaultProcess(server_env(openbao, fakes, CREDVAULT_WORKERS="2"), tmp_path).start()
+    try:
+        assert server.process is not None
+        assert len(children(server.process.pid)) >= 2
+        for _ in range(6):  # separate connections, which the kernel spreads over the workers
+            with grpc.insecure_channel(server.address, options=[("grpc.use_local_subchannel_pool", 1)]) as ch:
+                answer = credvault_pb2_grpc.CredentialVaultStub(ch).ListProviders(
+                    pb.ListProvidersRequest(), timeout=10
+                )
+                assert "jumpcloud" in {p.id for p in answer.providers}
+    finally:
+        code = server.stop(signal.SIGTERM)
+    assert code == 0
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_second_server_on_a_taken_port_fails_loudly(openbao, fakes, tmp_path, server, workers):
+    env = server_env(openbao, fakes, CREDVAULT_LISTEN=server.address, CREDVAULT_WORKERS=workers)
+    with pytest.raises(RuntimeError, match="cannot listen"):
+        CredvaultProcess(env, tmp_path).start()
