@@ -21,9 +21,10 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from local_credvault import Response, local_credvault, percentile
+
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc
-from local_credvault import Response, local_credvault, percentile
 
 TENANT = "bench"
 HANG = 3600.0

@@ -28,9 +28,10 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from local_credvault import Target, local_credvault, percentile, rss_mb
+
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc
-from local_credvault import Target, local_credvault, percentile, rss_mb
 
 EXPECTED = {"OK", "ALREADY_EXISTS", "NOT_FOUND", "ABORTED"}
 """Codes a healthy server may answer to this traffic; anything else is a finding."""

@@ -149,7 +149,6 @@ class EmbeddedOpenBao:
         client.auth.token.revoke_self()
         del keys["root_token"]
         _write_private(self.data_dir / "keys.json", json.dumps(keys))
-        client.token = None
 
     def _wait(self, probe: Any, what: str) -> None:
         deadline = time.monotonic() + START_TIMEOUT

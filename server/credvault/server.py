@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 import grpc
 import httpx
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer  # public as health.aio, which grpc-stubs lacks
 from grpc_reflection.v1alpha import reflection
 
 from credvault.access import AccessPolicy
@@ -81,7 +82,7 @@ async def serve(
                 ],
             )
             credvault_pb2_grpc.add_CredentialVaultServicer_to_server(CredentialVaultServicer(service), server)
-            health_servicer = health.aio.HealthServicer()
+            health_servicer = HealthServicer()
             await _set_health(health_servicer, False)
             health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
             reflection.enable_server_reflection(
@@ -129,7 +130,7 @@ def _bind(server: grpc.aio.Server, listen: str, credentials: grpc.ServerCredenti
     return port
 
 
-async def _set_health(servicer: health.aio.HealthServicer, serving: bool) -> None:
+async def _set_health(servicer: HealthServicer, serving: bool) -> None:
     status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
     for name in ("", SERVICE_NAME):
         await servicer.set(name, status)
@@ -147,7 +148,7 @@ async def _open(store: VaultStore, timeout: float) -> bool:
 
 
 async def _watch_vault(
-    store: VaultStore, servicer: health.aio.HealthServicer, opened: bool, report: Callable[[bool], None]
+    store: VaultStore, servicer: HealthServicer, opened: bool, report: Callable[[bool], None]
 ) -> None:
     """Keeps the health status in step with Vault: NOT_SERVING while it is unreachable or sealed, or
     while start-up could not log in yet (retried here)."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import grpc
 from google.protobuf import timestamp_pb2
 
 from credvault.errors import FieldViolation, InvalidArgumentError
+from credvault.interceptor import Context
 from credvault.model import ConnectionRecord, Deadline, Outcome, Status
 from credvault.providers.spec import FieldLocation, ProviderSpec
 from credvault.service import UPDATABLE, CredentialService
@@ -27,7 +27,7 @@ _LOCATION = {
 }
 
 
-def _deadline(context: grpc.aio.ServicerContext) -> Deadline:
+def _deadline(context: Context) -> Deadline:
     return Deadline(context.time_remaining())
 
 
@@ -35,9 +35,7 @@ class CredentialVaultServicer(pb_grpc.CredentialVaultServicer):
     def __init__(self, service: CredentialService) -> None:
         self._service = service
 
-    async def CreateConnection(
-        self, request: pb.CreateConnectionRequest, context: grpc.aio.ServicerContext
-    ) -> pb.Connection:
+    async def CreateConnection(self, request: pb.CreateConnectionRequest, context: Context) -> pb.Connection:
         record = await self._service.create(
             tenant_id=request.tenant_id,
             connection_id=request.connection_id,
@@ -49,14 +47,12 @@ class CredentialVaultServicer(pb_grpc.CredentialVaultServicer):
         )
         return connection_message(record)
 
-    async def GetConnection(
-        self, request: pb.GetConnectionRequest, context: grpc.aio.ServicerContext
-    ) -> pb.Connection:
+    async def GetConnection(self, request: pb.GetConnectionRequest, context: Context) -> pb.Connection:
         record = await self._service.get(request.tenant_id, request.connection_id, _deadline(context))
         return connection_message(record)
 
     async def ListConnections(
-        self, request: pb.ListConnectionsRequest, context: grpc.aio.ServicerContext
+        self, request: pb.ListConnectionsRequest, context: Context
     ) -> pb.ListConnectionsResponse:
         records, token = await self._service.list(
             request.tenant_id, request.provider, request.page_size, request.page_token, _deadline(context)
@@ -65,9 +61,7 @@ class CredentialVaultServicer(pb_grpc.CredentialVaultServicer):
             connections=[connection_message(r) for r in records], next_page_token=token
         )
 
-    async def UpdateConnection(
-        self, request: pb.UpdateConnectionRequest, context: grpc.aio.ServicerContext
-    ) -> pb.Connection:
+    async def UpdateConnection(self, request: pb.UpdateConnectionRequest, context: Context) -> pb.Connection:
         given = {"credentials": request.credentials, "config": request.config, "labels": request.labels}
         paths = list(request.update_mask.paths)
         unknown = [p for p in paths if p not in UPDATABLE]
@@ -85,7 +79,7 @@ class CredentialVaultServicer(pb_grpc.CredentialVaultServicer):
         return connection_message(record)
 
     async def DeleteConnection(
-        self, request: pb.DeleteConnectionRequest, context: grpc.aio.ServicerContext
+        self, request: pb.DeleteConnectionRequest, context: Context
     ) -> pb.DeleteConnectionResponse:
         await self._service.delete(
             request.tenant_id, request.connection_id, request.allow_missing, _deadline(context)
@@ -93,14 +87,14 @@ class CredentialVaultServicer(pb_grpc.CredentialVaultServicer):
         return pb.DeleteConnectionResponse()
 
     async def VerifyConnection(
-        self, request: pb.VerifyConnectionRequest, context: grpc.aio.ServicerContext
+        self, request: pb.VerifyConnectionRequest, context: Context
     ) -> pb.VerifyConnectionResponse:
         record = await self._service.verify(request.tenant_id, request.connection_id, _deadline(context))
         message = connection_message(record)
         return pb.VerifyConnectionResponse(connection=message, outcome=message.last_outcome)
 
     async def GetAuthHeaders(
-        self, request: pb.GetAuthHeadersRequest, context: grpc.aio.ServicerContext
+        self, request: pb.GetAuthHeadersRequest, context: Context
     ) -> pb.GetAuthHeadersResponse:
         auth = await self._service.auth_headers(request.tenant_id, request.connection_id, _deadline(context))
         return pb.GetAuthHeadersResponse(
@@ -108,7 +102,7 @@ class CredentialVaultServicer(pb_grpc.CredentialVaultServicer):
         )
 
     async def ListProviders(
-        self, request: pb.ListProvidersRequest, context: grpc.aio.ServicerContext
+        self, request: pb.ListProvidersRequest, context: Context
     ) -> pb.ListProvidersResponse:
         return pb.ListProvidersResponse(
             providers=[self._provider_message(spec) for spec in self._service.providers()]

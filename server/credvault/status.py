@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -18,7 +17,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from credvault.errors import CredvaultError, InvalidArgumentError
-from credvault.interceptor import Context
+from credvault.interceptor import Behavior, Context, UnaryInterceptor
 
 log = logging.getLogger(__name__)
 
@@ -55,49 +54,32 @@ def to_status(error: CredvaultError) -> grpc.Status:
     return rpc_status.to_status(status)
 
 
-Handler = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
-
-
-class ErrorInterceptor(grpc.aio.ServerInterceptor):
+class ErrorInterceptor(UnaryInterceptor):
     """Wraps every unary handler so that no exception leaves it unmapped."""
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        method = handler_call_details.method
-        return grpc.unary_unary_rpc_method_handler(
-            _guard(handler.unary_unary, method),
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+    def wrap(self, behavior: Behavior, method: str) -> Behavior:
+        async def guarded(request: Any, context: Context) -> Any:
+            try:
+                return await behavior(request, context)
+            except grpc.aio.AbortError:
+                raise
+            except CredvaultError as error:
+                status = to_status(error)
+                # Keep trailing metadata set earlier in the call (the request id) next to the details.
+                kept = tuple(context.trailing_metadata() or ())
+                await context.abort(status.code, status.details, kept + tuple(status.trailing_metadata))
+            except Exception as exc:  # the boundary: nothing may leave as UNKNOWN with its raw text
+                log.error(
+                    "unexpected %s in %s\n%s",
+                    type(exc).__name__,
+                    method,
+                    "".join(traceback.format_tb(exc.__traceback__)),
+                )
+                await context.abort(
+                    grpc.StatusCode.INTERNAL, "internal error; the server log has the details"
+                )
 
-
-def _guard(behavior: Handler, method: str) -> Handler:
-    async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        try:
-            return await behavior(request, context)
-        except grpc.aio.AbortError:
-            raise
-        except CredvaultError as error:
-            status = to_status(error)
-            # Keep trailing metadata set earlier in the call (the request id) next to the details.
-            kept = tuple(context.trailing_metadata() or ())
-            await context.abort(status.code, status.details, kept + tuple(status.trailing_metadata))
-        except Exception as exc:  # the boundary: nothing may leave as UNKNOWN with its raw text
-            log.error(
-                "unexpected %s in %s\n%s",
-                type(exc).__name__,
-                method,
-                "".join(traceback.format_tb(exc.__traceback__)),
-            )
-            await context.abort(grpc.StatusCode.INTERNAL, "internal error; the server log has the details")
-
-    return guarded
+        return guarded
 
 
 def final_code(context: Context, error: BaseException | None) -> str:

@@ -151,7 +151,7 @@ class VaultStore:
             token=settings.token,
             namespace=settings.namespace,
             verify=settings.cacert or True,
-            timeout=settings.timeout,
+            timeout=settings.timeout,  # type: ignore[arg-type]  # passed on to requests: float seconds
             session=session,
             allow_redirects=False,
             adapter=_Adapter,
@@ -238,7 +238,7 @@ class VaultStore:
 
         def check() -> None:
             self._find_active()
-            if self._client.sys.read_seal_status().get("sealed"):  # type: ignore[no-untyped-call]
+            if self._client.sys.read_seal_status().get("sealed"):
                 raise StoreUnavailableError("Vault is sealed; unseal it", reason="VAULT_SEALED")
 
         await self._run("health", check, deadline)
