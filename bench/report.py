@@ -67,7 +67,8 @@ def ratios(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def render(report: dict[str, Any]) -> str:
     lines = [
-        f"{'scenario':<44} {'in-flight':>9} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'srv µs/call':>11}",
+        f"{'scenario':<44} {'in-flight':>9} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'srv µs/call':>11}"
+        f" {'cli µs/call':>11}",
     ]
     for key, run in report["scenarios"].items():
         level = key.split("@")[1]
@@ -75,6 +76,7 @@ def render(report: dict[str, Any]) -> str:
         lines.append(
             f"{run['label']:<44} {level:>9} {run['throughput']:>9.0f} {run['p50_ms']:>8.2f} "
             f"{run['p99_ms']:>8.2f} {'' if server is None else f'{server:.0f}':>11}"
+            f" {run['client_cpu_us_per_call']:>11.0f}"
             + (f"  errors {run['errors']}" if run["errors"] else "")
         )
     seeding = report["seeding"]
