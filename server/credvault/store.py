@@ -3,7 +3,7 @@ non-secret record together, so every write is atomic.
 
 hvac is synchronous, so each call runs on a small dedicated thread pool, with hvac's own timeout (a
 cancelled coroutine does not stop a thread blocked in a request). hvac's and requests' exceptions are
-translated here, and only here, into credvault's.
+translated into credvault's by `credvault.vault_http`, and only there.
 
 Vault clusters (HA, integrated Raft storage): `VAULT_ADDR` may name every node. Every request goes to
 the node that is active, so a read made by any replica after any acknowledged write sees it (a standby
@@ -21,28 +21,26 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import hvac
 import hvac.exceptions
 import requests
-from hvac.adapters import JSONAdapter
 
 from credvault.config import VaultSettings
 from credvault.errors import (
     AlreadyExistsError,
     ConfigError,
     ConflictError,
-    CredvaultError,
     NotFoundError,
     StoreUnavailableError,
 )
 from credvault.model import ConnectionRecord, Credentials
-from credvault.providers.http import retry_after_seconds
+from credvault.vault_http import DeadlineAdapter, Transient, vault_errors
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -75,63 +73,8 @@ class _CasMismatch(Exception):
     """Vault refused a check-and-set write: someone else wrote first."""
 
 
-class _Transient(Exception):
-    """An answer that a moment later, or another node, may not give: worth another try."""
-
-    def __init__(self, error: StoreUnavailableError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
 class _LoginRefused(Exception):
     """Vault refused credvault's AppRole credentials or token: a configuration error, not an outage."""
-
-
-class _Adapter(JSONAdapter):
-    """hvac's adapter with three changes: redirects are answers, not followed; each request's timeout
-    is the smaller of hvac's and the time the current call has left; transient answers become
-    `_Transient`, carrying Vault's Retry-After."""
-
-    def __init__(self, *, time_left: Callable[[], float | None], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._time_left = time_left
-        self._timeout = float(kwargs["timeout"])
-
-    def request(self, *args: Any, **kwargs: Any) -> Any:
-        left = self._time_left()
-        if left is not None:
-            kwargs["timeout"] = max(min(self._timeout, left), 0.05)
-        answer = super().request(*args, **kwargs)
-        if isinstance(answer, requests.Response) and answer.is_redirect:
-            raise _Transient(
-                StoreUnavailableError(
-                    "Vault is electing a new active node; try again shortly", reason="VAULT_NO_LEADER"
-                )
-            )
-        return answer
-
-    def _raise_for_error(self, method: str, url: str, response: requests.Response) -> None:
-        status = response.status_code
-        retry_after = retry_after_seconds(response.headers.get("retry-after"))
-        if status in (412, 429):
-            raise _Transient(
-                StoreUnavailableError(
-                    "Vault asked credvault to slow down or wait for replication",
-                    reason="VAULT_RATE_LIMITED",
-                    retry_after=retry_after,
-                )
-            )
-        if status == 503:
-            raise _Transient(
-                StoreUnavailableError("Vault is sealed or standing by; unseal it", reason="VAULT_SEALED")
-            )
-        if status == 500 and "active" in response.text:
-            raise _Transient(
-                StoreUnavailableError(
-                    "Vault has no active node at the moment; try again shortly", reason="VAULT_NO_LEADER"
-                )
-            )
-        super()._raise_for_error(method, url, response)  # type: ignore[misc]  # absent from hvac's stubs
 
 
 class VaultStore:
@@ -154,7 +97,7 @@ class VaultStore:
             timeout=settings.timeout,  # type: ignore[arg-type]  # passed on to requests: float seconds
             session=session,
             allow_redirects=False,
-            adapter=_Adapter,
+            adapter=DeadlineAdapter,
             time_left=self._time_left,
         )
         self._probe = requests.Session()
@@ -406,11 +349,11 @@ class VaultStore:
         and time is left; then maps whatever it raised."""
         self._local.ends = ends
         try:
-            with self._timed(operation), _vault_errors():
+            with self._timed(operation), vault_errors():
                 for attempt in range(MAX_ATTEMPTS):
                     try:
                         return self._authenticated(call)
-                    except _Transient as transient:
+                    except Transient as transient:
                         error = transient.error
                     except (requests.exceptions.ConnectionError, requests.exceptions.ConnectTimeout):
                         # Not sent, or sent to a node that died: every write here is check-and-set or
@@ -476,32 +419,3 @@ class VaultStore:
 
 def not_found(tenant_id: str, connection_id: str) -> NotFoundError:
     return NotFoundError(f"no connection {connection_id} for tenant {tenant_id}")
-
-
-@contextmanager
-def _vault_errors() -> Iterator[None]:
-    """Maps hvac's and requests' exceptions to credvault's, most specific first. Vault's own error
-    texts are logged, not passed on (they may quote request paths)."""
-    try:
-        yield
-    except CredvaultError:
-        raise
-    except _Transient as transient:
-        raise transient.error from None
-    except hvac.exceptions.VaultDown:
-        raise StoreUnavailableError("Vault is sealed; unseal it", reason="VAULT_SEALED") from None
-    except hvac.exceptions.Forbidden:
-        log.error("Vault denied credvault's token; check its policy and credentials")
-        raise StoreUnavailableError(
-            "Vault denied access to credvault; the operator must check its Vault policy",
-            reason="VAULT_PERMISSION_DENIED",
-        ) from None
-    except hvac.exceptions.RateLimitExceeded:
-        raise StoreUnavailableError("Vault is rate-limiting credvault", reason="VAULT_RATE_LIMITED") from None
-    except hvac.exceptions.VaultError as exc:
-        log.error("Vault answered an error: %s", type(exc).__name__)
-        raise StoreUnavailableError("Vault answered with an error", reason="VAULT_ERROR") from None
-    except requests.exceptions.Timeout:
-        raise StoreUnavailableError("Vault did not answer in time", reason="VAULT_TIMEOUT") from None
-    except requests.exceptions.RequestException:
-        raise StoreUnavailableError("Vault could not be reached", reason="VAULT_UNREACHABLE") from None
