@@ -145,6 +145,7 @@ def server_env(openbao: OpenBao, fakes: Fakes, **extra: str) -> dict[str, str]:
         "CREDVAULT_PROVIDER_URLS": json.dumps(fakes.provider_urls()),
         "CREDVAULT_LOG_LEVEL": "DEBUG",
         "CREDVAULT_VERIFY_TIMEOUT": "3",
+        "CREDVAULT_METRICS_LISTEN": "127.0.0.1:0",
         **extra,
     }
 

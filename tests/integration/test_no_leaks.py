@@ -1,6 +1,6 @@
 """Secrets appear only in GetAuthHeaders responses: every installed provider's whole lifecycle, with the
 server logging at DEBUG, leaves no credential (nor a header derived from one) in logs, error messages,
-error details, or Connection/ListConnections output.
+error details, Connection/ListConnections output, or the metrics endpoint.
 
 Adding a provider is one entry in CASES: a function that makes credentials (and config) its fake accepts.
 """
@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 
 import grpc
+import httpx
 import pytest
 from support import rich_details
 
@@ -134,6 +135,7 @@ def test_lifecycle_leaks_no_secret(stub, server, fakes, tenant, provider):
     secrets = {*credentials.values(), *renewed.values(), *rejected.values(), *derived}
     secrets |= {value.strip() for value in pasted.values()}
     server_output = server.logs()[log_offset:] + server.stdout()[out_offset:]
+    seen.ok(httpx.get(server.metrics_url, timeout=5).text)
     assert server_output.count('"level": "DEBUG"') + server_output.count('"level": "INFO"') > 0
     for secret in secrets:
         assert secret not in server_output, "a credential reached the server's logs"
