@@ -3,16 +3,17 @@ errors with decoded details, and its retry policy."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import uuid
 from collections.abc import Iterator
-from concurrent import futures
 from datetime import timedelta
 from pathlib import Path
 
-import grpc
 import httpx
 import pytest
+from conftest import server_env
 from credvault_client import (
     AlreadyExistsError,
     Client,
@@ -20,10 +21,12 @@ from credvault_client import (
     InvalidArgumentError,
     NotFoundError,
     ResourceExhaustedError,
+    UnauthenticatedError,
     UnavailableError,
     pb,
 )
 from fakes.base import Response
+from support import CredvaultProcess, free_port
 
 ORG = "60259a2ad81e1a474d4e7c83"
 
@@ -89,54 +92,56 @@ def test_rate_limit_carries_retry_after(client: Client, tenant, key, fakes):
     assert limited.value.retry_after == timedelta(seconds=7)
 
 
-class FlakyServer:
-    """A gRPC server on loopback that answers UNAVAILABLE to the first `failures` calls of every method
-    and counts attempts: the retry policy is the client's behaviour, and the real server cannot be made
-    to fail a chosen number of times on demand."""
-
-    def __init__(self, failures: int) -> None:
-        self.failures = failures
-        self.attempts: dict[str, int] = {}
-        self.authorization: list[str] = []
-        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-        self.server.add_generic_rpc_handlers([self])
-        self.port = self.server.add_insecure_port("127.0.0.1:0")
-
-    def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
-        method = details.method.rsplit("/", 1)[1]
-        metadata = dict(details.invocation_metadata)
-
-        def answer(request: bytes, context: grpc.ServicerContext) -> bytes:
-            self.attempts[method] = self.attempts.get(method, 0) + 1
-            self.authorization.append(str(metadata.get("authorization", "")))
-            if self.attempts[method] <= self.failures:
-                context.abort(grpc.StatusCode.UNAVAILABLE, "try again")
-            return pb.Connection(connection_id="c").SerializeToString()
-
-        return grpc.unary_unary_rpc_method_handler(answer)
+TOKEN = "t0ken-for-the-client-test"
 
 
-@pytest.fixture
-def flaky() -> Iterator[FlakyServer]:
-    server = FlakyServer(failures=2)
-    server.server.start()
-    yield server
-    server.server.stop(grace=None)
+@pytest.fixture(scope="module")
+def vaultless(openbao, fakes, tmp_path_factory) -> Iterator[CredvaultProcess]:
+    """A real credvault whose Vault answers nothing, so every call that needs Vault is UNAVAILABLE,
+    with an access policy that knows one token, so the client's token is checked for real."""
+    workdir = tmp_path_factory.mktemp("client-retries")
+    policy = workdir / "policy.json"
+    digest = hashlib.sha256(TOKEN.encode()).hexdigest()
+    policy.write_text(
+        json.dumps({"callers": {"tester": {"tokens_sha256": [digest], "tenants": ["*"], "methods": ["*"]}}})
+    )
+    env = server_env(openbao, fakes, CREDVAULT_ACCESS_POLICY=str(policy), CREDVAULT_VAULT_TIMEOUT="0.5")
+    env.update(
+        {
+            "VAULT_ADDR": f"http://127.0.0.1:{free_port()}",
+            "VAULT_TOKEN": "s.none",
+            "VAULT_ROLE_ID": "",
+            "VAULT_SECRET_ID": "",
+        }
+    )
+    process = CredvaultProcess(env, workdir / "run").start()
+    yield process
+    process.stop()
 
 
-def test_reads_are_retried_on_unavailable_and_creates_never(flaky: FlakyServer):
-    with Client.connect(f"127.0.0.1:{flaky.port}", tls=False) as client:
-        assert client.get_connection("t", "c").connection_id == "c"
+def attempts(process: CredvaultProcess, method: str, offset: int) -> int:
+    """Calls of `method` the server's access log recorded after `offset`."""
+    return process.logs()[offset:].count(f'"method": "/credvault.v1.CredentialVault/{method}"')
+
+
+def test_reads_are_retried_on_unavailable_and_creates_never(vaultless: CredvaultProcess):
+    offset = len(vaultless.logs())
+    with Client.connect(vaultless.address, tls=False, token=TOKEN) as client:
         with pytest.raises(UnavailableError):
-            client.create_connection("t", "jumpcloud", {"api_key": "k"})
-    assert flaky.attempts == {"GetConnection": 3, "CreateConnection": 1}
+            client.get_connection("t", "c")
+        with pytest.raises(UnavailableError):
+            client.create_connection("t", "jumpcloud", {"api_key": "jca_0123456789abcdef"})
+    assert attempts(vaultless, "GetConnection", offset) == 4  # the retry policy's maxAttempts
+    assert attempts(vaultless, "CreateConnection", offset) == 1
 
 
-def test_token_is_sent_as_bearer_on_loopback(flaky: FlakyServer):
-    flaky.failures = 0
-    with Client.connect(f"127.0.0.1:{flaky.port}", tls=False, token="t0ken") as client:
+def test_token_is_sent_as_bearer_on_loopback(vaultless: CredvaultProcess):
+    # Past caller auth, then stopped by the missing Vault:
+    with Client.connect(vaultless.address, tls=False, token=TOKEN) as client, pytest.raises(UnavailableError):
         client.get_connection("t", "c")
-    assert flaky.authorization == ["Bearer t0ken"]
+    wrong = Client.connect(vaultless.address, tls=False, token="not-the-token")
+    with wrong as client, pytest.raises(UnauthenticatedError):
+        client.get_connection("t", "c")
 
 
 def test_readme_example_runs(server, key, client: Client):
