@@ -193,7 +193,11 @@ def test_sigterm_drains_calls_in_flight(running, fakes, tenant, key):
     fakes.jumpcloud.override(slow, Response(200, {"totalCount": 1, "results": []}, delay=2))
     stub, _ = stubs(running.address)
     future = stub.CreateConnection.future(create_request(tenant, "slow", slow), timeout=15)
-    time.sleep(0.5)  # the call is now waiting on the provider
+    deadline = time.monotonic() + 10
+    while not any(r.headers.get("x-api-key") == slow for r in fakes.jumpcloud.requests):
+        assert time.monotonic() < deadline, "the call never reached the provider"
+        time.sleep(0.02)
+    # The call is now waiting on the provider.
     running.process.send_signal(signal.SIGTERM)
     assert future.result().connection_id == "slow"
     assert running.stop() == 0
