@@ -83,7 +83,10 @@ async def serve(
             )
             credvault_pb2_grpc.add_CredentialVaultServicer_to_server(CredentialVaultServicer(service), server)
             health_servicer = HealthServicer()
-            await _set_health(health_servicer, False)
+            # Logged in to Vault already: SERVING from the first call, so a readiness probe right
+            # after "listening" does not see a NOT_SERVING that only waits for the first check.
+            await _set_health(health_servicer, opened)
+            metrics.serving(opened)
             health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
             reflection.enable_server_reflection(
                 [
@@ -152,7 +155,7 @@ async def _watch_vault(
 ) -> None:
     """Keeps the health status in step with Vault: NOT_SERVING while it is unreachable or sealed, or
     while start-up could not log in yet (retried here)."""
-    serving: bool | None = None
+    serving = opened
     while True:
         problem = ""
         try:

@@ -121,6 +121,19 @@ def reasons(errors: list[grpc.RpcError | None]) -> Counter[str]:
     )
 
 
+def test_health_is_serving_from_the_first_call_when_vault_is_up(env, tmp_path):
+    """A readiness probe sent the moment the server says it listens sees SERVING, for the server as a
+    whole and for the service by name; it does not wait for the first background check of Vault."""
+    process = CredvaultProcess(env, tmp_path / "credvault").start()
+    try:
+        _, health = stubs(process.address)
+        for service in ("", "credvault.v1.CredentialVault"):
+            answer = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+            assert answer.status == SERVING, service
+    finally:
+        process.stop()
+
+
 @pytest.mark.parametrize("fault", ["stopped", "hung"])
 def test_vault_outage_answers_unavailable_and_recovers(vault, running, tenant, key, fault):
     stub, health = stubs(running.address)
