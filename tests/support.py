@@ -1,4 +1,4 @@
-"""Helpers the tests share: running real processes and reading rich gRPC errors."""
+"""Helpers the tests share: running real processes, reading rich gRPC errors and scraping metrics."""
 
 from __future__ import annotations
 
@@ -15,13 +15,18 @@ from pathlib import Path
 from typing import IO, Any
 
 import grpc
+import httpx
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from prometheus_client.parser import text_string_to_metric_families
 
 START_TIMEOUT = 90.0
 LISTENING = re.compile(r"credvault listening on (\S+)")
 METRICS = re.compile(r"credvault metrics on (\S+)")
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+"""Metric samples by name and labels."""
 
 
 def free_port() -> int:
@@ -185,3 +190,13 @@ def unavailable(message: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)
+
+
+def scrape(process: CredvaultProcess) -> tuple[str, Samples]:
+    """The server's /metrics text and its samples, as Prometheus would read them."""
+    text = httpx.get(process.metrics_url, timeout=5).text
+    samples: Samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return text, samples

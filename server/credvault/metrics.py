@@ -10,7 +10,8 @@ Built on `prometheus-client` with a registry of our own (no process-wide default
 - `credvault_verifications_total{provider, result, reason}`: their outcomes, `result` being `ok`,
   `rejected` (the provider said no) or `error` (the check could not be made);
 - `credvault_serving`: 1 while health says SERVING (Vault reachable and unsealed), else 0;
-- `credvault_build_info{version}` and the process collectors (`process_*`, `python_*`).
+- `credvault_build_info{version}` and the process collectors (`process_*`, `python_*`; not with
+  CREDVAULT_WORKERS > 1, where one endpoint sums the workers' series, see `workers_registry`).
 
 Labels only ever hold names from a fixed set: never a tenant, connection id, request field or secret.
 Reasons come from provider plugins, so any that is not an UPPER_SNAKE word becomes `OTHER`.
@@ -36,6 +37,7 @@ from prometheus_client import (
     ProcessCollector,
     start_http_server,
 )
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from credvault import __version__
 from credvault.errors import ConfigError, CredvaultError
@@ -60,9 +62,7 @@ class Metrics:
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         GCCollector(registry=self.registry)
-        Info("credvault_build", "The running credvault's version.", registry=self.registry).info(
-            {"version": __version__}
-        )
+        _build_info(self.registry)
         self._rpc = Histogram(
             "credvault_rpc_duration_seconds",
             "Time to serve a unary RPC, by service, method and status code.",
@@ -88,6 +88,7 @@ class Metrics:
             "credvault_serving",
             "1 while the server reports SERVING (Vault reachable and unsealed), else 0.",
             registry=self.registry,
+            multiprocess_mode="min",  # with workers: 1 only while every worker serves
         )
         self._verifications = Counter(
             "credvault_verifications",
@@ -121,18 +122,40 @@ class Metrics:
         return _RpcMetrics(self._rpc)
 
     def serve(self, listen: str) -> MetricsEndpoint:
-        """Starts the HTTP endpoint on `listen` (`host:port`, port 0 picks a free one)."""
-        host, _, port = listen.rpartition(":")
-        host = host.strip("[]")
-        if not host or not port.isdigit():
-            raise ConfigError(f"CREDVAULT_METRICS_LISTEN must be host:port, not {listen!r}")
-        try:
-            server, _thread = start_http_server(int(port), host, registry=self.registry)
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot serve metrics on {listen} (CREDVAULT_METRICS_LISTEN): {exc.strerror}"
-            ) from None
-        return MetricsEndpoint(server, host)
+        """Starts the HTTP endpoint for this process's metrics on `listen`."""
+        return serve_registry(listen, self.registry)
+
+
+def workers_registry(directory: str) -> CollectorRegistry:
+    """The metrics of every worker process, summed: the workers write them to files in `directory`
+    (prometheus-client's multiprocess mode, chosen by PROMETHEUS_MULTIPROC_DIR in their environment).
+    Process collectors (`process_*`, `python_*`) are per process, so they are not served then."""
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    _build_info(registry)
+    return registry
+
+
+def serve_registry(listen: str, registry: CollectorRegistry) -> MetricsEndpoint:
+    """Starts an HTTP endpoint serving `registry` at /metrics on `listen` (`host:port`, port 0 picks a
+    free one)."""
+    host, _, port = listen.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit():
+        raise ConfigError(f"CREDVAULT_METRICS_LISTEN must be host:port, not {listen!r}")
+    try:
+        server, _thread = start_http_server(int(port), host, registry=registry)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot serve metrics on {listen} (CREDVAULT_METRICS_LISTEN): {exc.strerror}"
+        ) from None
+    return MetricsEndpoint(server, host)
+
+
+def _build_info(registry: CollectorRegistry) -> None:
+    Info("credvault_build", "The running credvault's version.", registry=registry).info(
+        {"version": __version__}
+    )
 
 
 class MetricsEndpoint:

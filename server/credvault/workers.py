@@ -11,6 +11,10 @@ Workers are started with `spawn` (never `fork`: gRPC's core does not survive a f
 settings through multiprocessing's pipe, not the environment. SIGTERM/SIGINT to the parent is passed on
 and every worker drains its calls; if a worker dies on its own, the parent stops the rest and exits
 non-zero, so a supervisor restarts the whole server rather than running it short of workers.
+
+With CREDVAULT_METRICS_LISTEN the parent serves one /metrics for all workers, summed: the workers write
+their metrics to files in a private temporary directory (prometheus-client's multiprocess mode), which
+the parent reads on each scrape and removes at exit.
 """
 
 from __future__ import annotations
@@ -19,10 +23,14 @@ import asyncio
 import logging
 import multiprocessing
 import multiprocessing.connection
+import os
+import shutil
 import signal
 import socket
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from multiprocessing.synchronize import Event
 from types import FrameType
@@ -30,25 +38,37 @@ from types import FrameType
 from credvault.config import Settings, VaultSettings
 from credvault.errors import ConfigError
 from credvault.logs import configure_logging
+from credvault.metrics import serve_registry, workers_registry
 from credvault.server import serve
 
 log = logging.getLogger(__name__)
 
 START_TIMEOUT = 120.0
 """Seconds a worker may take to log in to Vault and start listening."""
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def run_workers(settings: Settings, vault: VaultSettings, announce: Callable[[str], None]) -> int:
     """Runs `settings.workers` server processes on one port until SIGTERM/SIGINT; returns the exit
     code."""
     reservation, address = _reserve(settings.listen)
+    try:
+        with _shared_metrics(settings.metrics_listen, announce):
+            return _supervise(replace(settings, listen=address, metrics_listen=None), vault, announce)
+    finally:
+        reservation.close()
+
+
+def _supervise(settings: Settings, vault: VaultSettings, announce: Callable[[str], None]) -> int:
+    """Starts the workers, announces once every one listens, and waits for a signal or a worker's
+    exit."""
+    address = settings.listen
     context = multiprocessing.get_context("spawn")
-    worker_settings = replace(settings, listen=address)
     workers = []
     for index in range(settings.workers):
         ready = context.Event()
         process = context.Process(
-            target=_worker, args=(worker_settings, vault, ready), name=f"credvault-worker-{index}"
+            target=_worker, args=(settings, vault, ready), name=f"credvault-worker-{index}"
         )
         workers.append((process, ready))
     stopping = False
@@ -83,7 +103,27 @@ def run_workers(settings: Settings, vault: VaultSettings, announce: Callable[[st
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        reservation.close()
+
+
+@contextmanager
+def _shared_metrics(listen: str | None, announce: Callable[[str], None]) -> Iterator[None]:
+    """Serves the workers' metrics on `listen` while the workers run (nothing when it is None)."""
+    if listen is None:
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="credvault-metrics-")
+    # Spawned workers inherit the environment; prometheus-client reads this when they import it.
+    os.environ[MULTIPROCESS_DIR] = directory
+    try:
+        endpoint = serve_registry(listen, workers_registry(directory))
+        announce(f"credvault metrics on {endpoint.url}")
+        try:
+            yield
+        finally:
+            endpoint.close()
+    finally:
+        del os.environ[MULTIPROCESS_DIR]
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _reserve(listen: str) -> tuple[socket.socket, str]:
@@ -116,4 +156,5 @@ def _wait_ready(workers: Sequence[tuple[multiprocessing.process.BaseProcess, Eve
 
 def _worker(settings: Settings, vault: VaultSettings, ready: Event) -> None:
     configure_logging(settings.log_level)
+    # A worker serves no metrics endpoint of its own, so the one line it announces is "listening".
     asyncio.run(serve(settings, vault, lambda line: ready.set(), reuse_port=True))

@@ -15,12 +15,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import grpc
-import httpx
 import pytest
 from conftest import server_env
 from fakes.base import Response
-from prometheus_client.parser import text_string_to_metric_families
-from support import CredvaultProcess, rich_details
+from support import CredvaultProcess, Samples, rich_details, scrape
 
 import credvault
 from credvault.v1 import credvault_pb2 as pb
@@ -28,8 +26,6 @@ from credvault.v1 import credvault_pb2_grpc
 
 ORG = "60259a2ad81e1a474d4e7c83"
 SERVICE = "credvault.v1.CredentialVault"
-
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
 @pytest.fixture(scope="module")
@@ -58,15 +54,6 @@ def key(fakes) -> str:
     value = f"jca_{uuid.uuid4().hex}"
     fakes.jumpcloud.add_key(value, orgs=[ORG])
     return value
-
-
-def scrape(process: CredvaultProcess) -> tuple[str, Samples]:
-    text = httpx.get(process.metrics_url, timeout=5).text
-    samples: Samples = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
-    return text, samples
 
 
 def delta(before: Samples, after: Samples, name: str, **labels: str) -> float:
