@@ -22,6 +22,9 @@ from credvault.interceptor import Behavior, Context, UnaryInterceptor
 log = logging.getLogger(__name__)
 
 ERROR_DOMAIN = "credvault"
+UNAVAILABLE_RETRY_AFTER = 1.0
+"""Seconds of RetryInfo on an UNAVAILABLE that names no delay of its own (Vault or a provider could not
+be reached): every UNAVAILABLE tells the client that a retry may help, and when (AIP-193)."""
 
 
 def to_status(error: CredvaultError) -> grpc.Status:
@@ -38,9 +41,12 @@ def to_status(error: CredvaultError) -> grpc.Status:
     details.append(
         error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata)
     )
-    if error.retry_after is not None:
+    retry_after = error.retry_after
+    if retry_after is None and error.code == "UNAVAILABLE":
+        retry_after = UNAVAILABLE_RETRY_AFTER
+    if retry_after is not None:
         delay = duration_pb2.Duration()
-        delay.FromNanoseconds(int(error.retry_after * 1e9))
+        delay.FromNanoseconds(int(retry_after * 1e9))
         details.append(error_details_pb2.RetryInfo(retry_delay=delay))
     if error.help_url:
         details.append(

@@ -144,8 +144,10 @@ def test_rate_limit_carries_retry_info(stub, tenant, fakes):
 def test_provider_trouble_is_unavailable(stub, tenant, fakes, response, reason):
     error = failure(stub.CreateConnection, create_request(tenant, override(fakes, response)))
     assert error.code() == grpc.StatusCode.UNAVAILABLE
-    info = rich_details(error)["ErrorInfo"]
+    details = rich_details(error)
+    info = details["ErrorInfo"]
     assert info.reason == reason and info.metadata["provider"] == "jumpcloud"
+    assert details["RetryInfo"].retry_delay.seconds == 1, "every UNAVAILABLE says when to retry"
     assert listed(stub, tenant) == []
 
 
@@ -199,7 +201,9 @@ def test_vault_unreachable_is_unavailable_and_not_serving(vaultless, tenant):
         stub = credvault_pb2_grpc.CredentialVaultStub(channel)
         error = failure(stub.GetConnection, pb.GetConnectionRequest(tenant_id=tenant, connection_id="x"))
         assert error.code() == grpc.StatusCode.UNAVAILABLE
-        assert rich_details(error)["ErrorInfo"].reason == "VAULT_UNREACHABLE"
+        details = rich_details(error)
+        assert details["ErrorInfo"].reason == "VAULT_UNREACHABLE"
+        assert details["RetryInfo"].retry_delay.seconds == 1
         health = health_pb2_grpc.HealthStub(channel)
         answer = health.Check(
             health_pb2.HealthCheckRequest(service="credvault.v1.CredentialVault"), timeout=5
