@@ -14,11 +14,10 @@ and reflection are not intercepted: probes need health, and the schema reflectio
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import grpc
 from google.protobuf.message import DecodeError
 
 from credvault.access import AccessPolicy
@@ -30,6 +29,7 @@ from credvault.errors import (
     PermissionDeniedError,
     UnauthenticatedError,
 )
+from credvault.interceptor import Behavior, Context, Deserializer, UnaryInterceptor
 from credvault.limits import check_request
 from credvault.v1 import credvault_pb2
 
@@ -39,27 +39,9 @@ OPEN_METHODS = frozenset({"ListProviders"})
 _CERTIFICATE_NAMES = ("peer_spiffe_id", "x509_subject_alternative_name", "x509_common_name")
 """Where a client certificate's names are, in the order they are tried: SANs before the legacy CN."""
 
-Context = grpc.aio.ServicerContext[Any, Any]
-Handler = Callable[[Any, Context], Awaitable[Any]]
-
 
 class Malformed:
-    """Stands for a request whose bytes did not decode, so that it is answered INVALID_ARGUMENT (gRPC
-    itself would answer INTERNAL)."""
-
-
-def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
-    if deserializer is None:
-        return None
-    parse = deserializer
-
-    def deserialize(data: bytes) -> Any:
-        try:
-            return parse(data)
-        except DecodeError:
-            return Malformed()
-
-    return deserialize
+    """Stands for a request whose bytes did not decode (see `AccessInterceptor.decoder`)."""
 
 
 @dataclass(frozen=True)
@@ -72,32 +54,34 @@ class Caller:
 ANONYMOUS = Caller("anonymous", "none")
 
 
-class AccessInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+class AccessInterceptor(UnaryInterceptor):
     """Authenticates, authorises, bounds and audits every CredentialVault call. With no policy, caller
     authentication is off (every caller is "anonymous" and may do everything) but limits and audit hold."""
 
     def __init__(self, policy: AccessPolicy | None) -> None:
         self._policy = policy
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any]:
-        handler = await continuation(handler_call_details)
-        method = handler_call_details.method
-        if handler is None or handler.unary_unary is None or not method.startswith(SERVICE_PREFIX):
-            return handler
-        return grpc.unary_unary_rpc_method_handler(
-            self._guard(
-                handler.unary_unary,  # type: ignore[arg-type]
-                method.removeprefix(SERVICE_PREFIX),
-            ),
-            request_deserializer=_tolerant(handler.request_deserializer),
-            response_serializer=handler.response_serializer,
-        )
+    def wrap(self, behavior: Behavior, method: str) -> Behavior:
+        if not method.startswith(SERVICE_PREFIX):
+            return behavior  # health and reflection
+        return self._guard(behavior, method.removeprefix(SERVICE_PREFIX))
 
-    def _guard(self, behavior: Handler, method: str) -> Handler:
+    def decoder(self, deserializer: Deserializer | None) -> Deserializer | None:
+        """Bytes that do not decode become `Malformed`, answered INVALID_ARGUMENT (gRPC would answer
+        INTERNAL)."""
+        if deserializer is None:
+            return None
+        parse = deserializer
+
+        def deserialize(data: bytes) -> Any:
+            try:
+                return parse(data)
+            except DecodeError:
+                return Malformed()
+
+        return deserialize
+
+    def _guard(self, behavior: Behavior, method: str) -> Behavior:
         async def guarded(request: Any, context: Context) -> Any:
             caller, outcome, reason, response = ANONYMOUS, "INTERNAL", "", None
             try:

@@ -1,9 +1,12 @@
 """The shape shared by credvault's own server interceptors: wrap the behaviour of every unary RPC,
 leave streaming ones (health Watch, reflection) as they are. Also the grpc.aio types, spelled once
-for mypy (grpc-stubs makes them generic; at run time they are not subscriptable)."""
+for mypy (grpc-stubs makes them generic; at run time they are not subscriptable), and the final status
+of a call, which the access log and the metrics both report."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -19,13 +22,19 @@ else:
     MethodHandler = grpc.RpcMethodHandler
 
 Behavior = Callable[[Any, Context], Awaitable[Any]]
+Deserializer = Callable[[bytes], Any]
 
 
 class UnaryInterceptor(_ServerInterceptor):
-    """Subclasses say how to wrap a unary behaviour, given the full method name."""
+    """Subclasses say how to wrap a unary behaviour, given the full method name; a behaviour returned
+    unchanged leaves the method as it is. `decoder` may change how a wrapped method's requests are
+    parsed."""
 
     def wrap(self, behavior: Behavior, method: str) -> Behavior:
         raise NotImplementedError
+
+    def decoder(self, deserializer: Deserializer | None) -> Deserializer | None:
+        return deserializer
 
     async def intercept_service(
         self,
@@ -35,8 +44,42 @@ class UnaryInterceptor(_ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
+        behavior = cast(Behavior, handler.unary_unary)
+        wrapped = self.wrap(behavior, handler_call_details.method)
+        if wrapped is behavior:
+            return handler
         return grpc.unary_unary_rpc_method_handler(
-            self.wrap(cast(Behavior, handler.unary_unary), handler_call_details.method),
-            request_deserializer=handler.request_deserializer,
+            wrapped,
+            request_deserializer=self.decoder(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
+
+
+async def reported(
+    behavior: Behavior, request: Any, context: Context, report: Callable[[str, float], None]
+) -> Any:
+    """Runs one call, then tells `report` the name of the status code it ended with and the seconds
+    it took, whether it returned or raised."""
+    started = time.perf_counter()
+    error: BaseException | None = None
+    try:
+        return await behavior(request, context)
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        report(final_code(context, error), time.perf_counter() - started)
+
+
+def final_code(context: Context, error: BaseException | None) -> str:
+    """The name of the status code an RPC ended with, given the exception that left its handler, if
+    any. Deadline and cancellation end a handler with CancelledError."""
+    code = context.code()
+    if isinstance(code, grpc.StatusCode):
+        return code.name
+    if error is None:
+        return "OK"
+    if isinstance(error, asyncio.CancelledError):
+        remaining = context.time_remaining()
+        return "DEADLINE_EXCEEDED" if remaining is not None and remaining <= 0 else "CANCELLED"
+    return "UNKNOWN"

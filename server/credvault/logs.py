@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -24,8 +23,7 @@ from typing import Any
 
 import grpc
 
-from credvault.interceptor import Behavior, Context, UnaryInterceptor
-from credvault.status import final_code
+from credvault.interceptor import Behavior, Context, UnaryInterceptor, reported
 
 QUIET_LOGGERS = ("httpx", "httpcore", "hpack", "urllib3", "hvac", "asyncio", "grpc")
 REQUEST_ID_KEY = "x-request-id"
@@ -96,24 +94,22 @@ class RequestLogInterceptor(UnaryInterceptor):
             chosen = choose_request_id(metadata)
             token = request_id.set(chosen)
             context.set_trailing_metadata(((REQUEST_ID_KEY, chosen),))
-            started = time.perf_counter()
-            error: BaseException | None = None
-            try:
-                return await behavior(request, context)
-            except BaseException as exc:
-                error = exc
-                raise
-            finally:
+
+            def access_line(code: str, seconds: float) -> None:
                 access_log.info(
                     "rpc",
                     extra={
                         "method": method,
-                        "code": final_code(context, error),
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "code": code,
+                        "duration_ms": round(seconds * 1000, 2),
                         "peer": context.peer(),
                         "user_agent": _user_agent(metadata),
                     },
                 )
+
+            try:
+                return await reported(behavior, request, context, access_line)
+            finally:
                 request_id.reset(token)
 
         return logged

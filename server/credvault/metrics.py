@@ -41,8 +41,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from credvault import __version__
 from credvault.errors import ConfigError, CredvaultError
-from credvault.interceptor import Behavior, Context, UnaryInterceptor
-from credvault.status import final_code
+from credvault.interceptor import Behavior, Context, UnaryInterceptor, reported
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 """Seconds: from a cached header lookup (~1 ms) to a slow provider near its timeout."""
@@ -180,16 +179,10 @@ class _RpcMetrics(UnaryInterceptor):
         service, _, name = method.strip("/").rpartition("/")
         histogram = self._histogram
 
+        def observe(code: str, seconds: float) -> None:
+            histogram.labels(service, name, code).observe(seconds)
+
         async def timed(request: Any, context: Context) -> Any:
-            started = time.perf_counter()
-            error: BaseException | None = None
-            try:
-                return await behavior(request, context)
-            except BaseException as exc:
-                error = exc
-                raise
-            finally:
-                code = final_code(context, error)
-                histogram.labels(service, name, code).observe(time.perf_counter() - started)
+            return await reported(behavior, request, context, observe)
 
         return timed

@@ -6,7 +6,6 @@ traceback but without its message (which may quote a secret) and answered INTERN
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import traceback
 from typing import Any
@@ -86,17 +85,3 @@ class ErrorInterceptor(UnaryInterceptor):
                 )
 
         return guarded
-
-
-def final_code(context: Context, error: BaseException | None) -> str:
-    """The name of the status code an RPC ended with (for logs and metrics), given the exception that
-    left its handler, if any. Deadline and cancellation end a handler with CancelledError."""
-    code = context.code()
-    if isinstance(code, grpc.StatusCode):
-        return code.name
-    if error is None:
-        return "OK"
-    if isinstance(error, asyncio.CancelledError):
-        remaining = context.time_remaining()
-        return "DEADLINE_EXCEEDED" if remaining is not None and remaining <= 0 else "CANCELLED"
-    return "UNKNOWN"
