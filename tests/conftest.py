@@ -26,7 +26,7 @@ from fakes.atlassian_admin import FakeAtlassianAdmin
 from fakes.base import FakeAPI
 from fakes.example import FakeExample
 from fakes.jumpcloud import FakeJumpCloud
-from support import CredvaultProcess, free_port
+from support import ORG, CredvaultProcess, free_port
 
 from credvault.v1 import credvault_pb2_grpc
 
@@ -176,6 +176,14 @@ def client(server: CredvaultProcess) -> Iterator[Client]:
     """The Python client package (clients/python) on its own channel to the session server."""
     with Client.connect(server.address, tls=False) as client:
         yield client
+
+
+@pytest.fixture
+def key(fakes: Fakes) -> str:
+    """A fresh JumpCloud API key the fake accepts, for one single-organization admin (of ORG)."""
+    value = f"jca_{uuid.uuid4().hex}"
+    fakes.jumpcloud.add_key(value, orgs=[ORG])
+    return value
 
 
 @pytest.fixture

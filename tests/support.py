@@ -24,6 +24,8 @@ from prometheus_client.parser import text_string_to_metric_families
 START_TIMEOUT = 90.0
 LISTENING = re.compile(r"credvault listening on (\S+)")
 METRICS = re.compile(r"credvault metrics on (\S+)")
+ORG = "60259a2ad81e1a474d4e7c83"
+"""The JumpCloud organization the test keys manage (the fake's id format: 24 hex digits)."""
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 """Metric samples by name and labels."""

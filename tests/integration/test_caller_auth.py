@@ -21,12 +21,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from support import CredvaultProcess, rich_details
+from support import ORG, CredvaultProcess, rich_details
 
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc as pb_grpc
 
-ORG = "60259a2ad81e1a474d4e7c83"
 WORKER_TENANT = f"acme-{uuid.uuid4().hex[:8]}"
 CONNECT_METHODS = [
     "CreateConnection",

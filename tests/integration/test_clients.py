@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from support import require_tools, unavailable
+from support import ORG, require_tools, unavailable
 
 ROOT = Path(__file__).parents[2]
 NODE = ROOT / "clients/node"
 GO = ROOT / "clients/go"
 GO_IMPORT_PATH = "github.com/credvault/credvault/clients/go"
 DEBIAN_GOCODE = "/usr/share/gocode"
-ORG = "60259a2ad81e1a474d4e7c83"
 
 
 @pytest.fixture

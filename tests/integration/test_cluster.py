@@ -8,7 +8,6 @@ import json
 import signal
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,6 @@ from support import CredvaultProcess
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc
 
-ORG = "60259a2ad81e1a474d4e7c83"
 pytestmark = pytest.mark.timeout(300)
 
 
@@ -50,13 +48,6 @@ def stubs(cluster, fakes, tmp_path_factory) -> Iterator[list[credvault_pb2_grpc.
         channel.close()
     for replica in replicas:
         replica.stop()
-
-
-@pytest.fixture
-def key(fakes) -> str:
-    value = f"jca_{uuid.uuid4().hex}"
-    fakes.jumpcloud.add_key(value, orgs=[ORG])
-    return value
 
 
 def create_request(tenant: str, connection_id: str, key: str) -> pb.CreateConnectionRequest:

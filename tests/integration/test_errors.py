@@ -15,8 +15,6 @@ from support import CredvaultProcess, free_port, rich_details, violated_fields
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc
 
-ORG = "60259a2ad81e1a474d4e7c83"
-
 
 def create_request(tenant: str, key: str, **overrides: object) -> pb.CreateConnectionRequest:
     fields: dict[str, object] = {

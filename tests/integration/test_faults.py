@@ -25,7 +25,6 @@ from support import CredvaultProcess, rich_details
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc
 
-ORG = "60259a2ad81e1a474d4e7c83"
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 pytestmark = pytest.mark.timeout(240)
@@ -50,13 +49,6 @@ def env(vault, fakes) -> dict[str, str]:
         "CREDVAULT_PROVIDER_URLS": json.dumps(fakes.provider_urls()),
         "CREDVAULT_VERIFY_TIMEOUT": "3",
     }
-
-
-@pytest.fixture
-def key(fakes) -> str:
-    value = f"jca_{uuid.uuid4().hex}"
-    fakes.jumpcloud.add_key(value, orgs=[ORG])
-    return value
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import ORG
 
 from credvault.v1 import credvault_pb2 as pb
 
@@ -37,7 +38,6 @@ DOCUMENTED = {
 }
 VICTIM_TENANT = f"fuzz-{uuid.uuid4().hex[:8]}"
 VICTIM_ID = "victim"
-ORG = "60259a2ad81e1a474d4e7c83"
 
 ID_CHARS = string.ascii_letters + string.digits + "._-"
 NASTY = [

@@ -12,12 +12,11 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import pytest
 from conftest import server_env
-from support import CredvaultProcess, rich_details
+from support import ORG, CredvaultProcess, rich_details
 
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc
 
-ORG = "60259a2ad81e1a474d4e7c83"
 MOUNT, PREFIX = "credvault", "connections"
 
 
@@ -40,13 +39,6 @@ def _stub(openbao, fakes, tmp_path_factory, **env: str) -> Iterator[credvault_pb
             yield credvault_pb2_grpc.CredentialVaultStub(channel)
     finally:
         process.stop()
-
-
-@pytest.fixture
-def key(fakes) -> str:
-    value = f"jca_{uuid.uuid4().hex}"
-    fakes.jumpcloud.add_key(value, orgs=[ORG])
-    return value
 
 
 def create(stub, tenant: str, key: str) -> None:

@@ -6,19 +6,9 @@ import uuid
 
 import grpc
 import pytest
-from support import rich_details
+from support import ORG, rich_details
 
 from credvault.v1 import credvault_pb2 as pb
-
-ORG = "60259a2ad81e1a474d4e7c83"
-
-
-@pytest.fixture
-def key(fakes) -> str:
-    """A fresh JumpCloud API key the fake accepts, for one single-organization admin."""
-    value = f"jca_{uuid.uuid4().hex}"
-    fakes.jumpcloud.add_key(value, orgs=[ORG])
-    return value
 
 
 def create(stub, tenant: str, key: str, connection_id: str = "jc", **config: str) -> pb.Connection:

@@ -13,12 +13,11 @@ from collections.abc import Callable
 import grpc
 import httpx
 import pytest
-from support import rich_details
+from support import ORG, rich_details
 
 from credvault.providers.registry import ProviderRegistry
 from credvault.v1 import credvault_pb2 as pb
 
-ORG = "60259a2ad81e1a474d4e7c83"
 Make = Callable[..., tuple[dict[str, str], dict[str, str]]]
 
 

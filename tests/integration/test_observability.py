@@ -24,7 +24,6 @@ import credvault
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc
 
-ORG = "60259a2ad81e1a474d4e7c83"
 SERVICE = "credvault.v1.CredentialVault"
 
 
@@ -47,13 +46,6 @@ def observed(openbao, fakes, tmp_path_factory) -> Iterator[CredvaultProcess]:
 def ostub(observed) -> Iterator[credvault_pb2_grpc.CredentialVaultStub]:
     with grpc.insecure_channel(observed.address) as channel:
         yield credvault_pb2_grpc.CredentialVaultStub(channel)
-
-
-@pytest.fixture
-def key(fakes) -> str:
-    value = f"jca_{uuid.uuid4().hex}"
-    fakes.jumpcloud.add_key(value, orgs=[ORG])
-    return value
 
 
 def delta(before: Samples, after: Samples, name: str, **labels: str) -> float:

@@ -15,12 +15,10 @@ from conftest import server_env
 from fakes.base import Response
 from fakes.example import FakeExample
 from fakes.jumpcloud import FakeJumpCloud
-from support import CredvaultProcess, rich_details
+from support import ORG, CredvaultProcess, rich_details
 
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc as pb_grpc
-
-ORG = "60259a2ad81e1a474d4e7c83"
 
 
 def new_key(fake: FakeJumpCloud) -> str:

@@ -28,15 +28,6 @@ from credvault_client import (
 from fakes.base import Response
 from support import CredvaultProcess, free_port
 
-ORG = "60259a2ad81e1a474d4e7c83"
-
-
-@pytest.fixture
-def key(fakes) -> str:
-    value = f"jca_{uuid.uuid4().hex}"
-    fakes.jumpcloud.add_key(value, orgs=[ORG])
-    return value
-
 
 def test_round_trip(client: Client, tenant, key):
     created = client.create_connection(tenant, "jumpcloud", {"api_key": key}, connection_id="jc")

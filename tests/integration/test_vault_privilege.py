@@ -12,14 +12,12 @@ import hvac
 import hvac.exceptions
 import pytest
 from conftest import server_env
-from support import CredvaultProcess
+from support import ORG, CredvaultProcess
 
 from credvault.config import VaultSettings
 from credvault.store import VaultStore
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc as pb_grpc
-
-ORG = "60259a2ad81e1a474d4e7c83"
 
 
 @pytest.fixture(scope="module")
