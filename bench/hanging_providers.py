@@ -1,6 +1,6 @@
 """GetAuthHeaders latency while verifications hang on a provider that never answers.
 
-    .venv/bin/python bench/hanging_providers.py [--hanging 100] [--calls 2000]
+    .venv/bin/python -m bench.hanging_providers [--hanging 100] [--calls 2000]
 
 Measures GetAuthHeaders p50/p99 on an idle server, then again while `--hanging` CreateConnection calls
 wait on a JumpCloud (fake) that accepts the connection and never answers, and prints the ratio of the
@@ -15,14 +15,10 @@ import json
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import grpc
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from local_credvault import Response, local_credvault, percentile
-
+from bench.local_credvault import Response, local_credvault, percentile
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc
 

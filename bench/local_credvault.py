@@ -1,12 +1,11 @@
 """A credvault to measure, on this machine: `credvault serve` on its embedded OpenBao in a temporary
 directory, with the fake JumpCloud API from the tests standing in for the real one. Shared by the
-reliability harnesses (hanging_providers.py, soak.py)."""
+reliability harnesses (bench.hanging_providers, bench.soak)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -14,15 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parents[1] / "tests"
-sys.path.insert(0, str(TESTS))
-
-from fakes.base import Response  # noqa: E402
-from fakes.jumpcloud import FakeJumpCloud  # noqa: E402
-from support import CredvaultProcess  # noqa: E402
+from fakes.base import Response
+from fakes.jumpcloud import FakeJumpCloud
+from support import ORG, CredvaultProcess
 
 __all__ = ["Response", "Target", "local_credvault", "percentile", "rss_mb"]
-ORG = "60259a2ad81e1a474d4e7c83"
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Mixed load for a while, watching throughput, errors and memory.
 
-    .venv/bin/python bench/soak.py [--duration 600] [--concurrency 8] [--sample 5]
+    .venv/bin/python -m bench.soak [--duration 600] [--concurrency 8] [--sample 5]
 
 Runs GetAuthHeaders-heavy mixed traffic (creates, reads, label updates, verifications, deletes, lists)
 against `credvault serve` on its embedded OpenBao, with the JumpCloud fake as the provider. Prints
@@ -21,15 +21,11 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import grpc
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from local_credvault import Target, local_credvault, percentile, rss_mb
-
+from bench.local_credvault import Target, local_credvault, percentile, rss_mb
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc
 

