@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import grpc
 from google.protobuf import timestamp_pb2
 
 from credvault.errors import FieldViolation, InvalidArgumentError
@@ -107,6 +108,22 @@ class CredentialVaultServicer(pb_grpc.CredentialVaultServicer):
         return pb.ListProvidersResponse(
             providers=[self._provider_message(spec) for spec in self._service.providers()]
         )
+
+    # The Connect and event RPCs are in the contract ahead of their implementation (issues 11 and 12).
+    async def CreateConnectSession(
+        self, request: pb.CreateConnectSessionRequest, context: Context
+    ) -> pb.ConnectSession:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Connect sessions are not available yet")
+
+    async def GetConnectSession(
+        self, request: pb.GetConnectSessionRequest, context: Context
+    ) -> pb.ConnectSession:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Connect sessions are not available yet")
+
+    async def WatchConnectionEvents(  # type: ignore[override]
+        self, request: pb.WatchConnectionEventsRequest, context: Context
+    ) -> None:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "connection events are not available yet")
 
     def _provider_message(self, spec: ProviderSpec) -> pb.Provider:
         return pb.Provider(

@@ -69,6 +69,20 @@ class CredentialVaultStub:
     """
     ListProviders: _grpc.UnaryUnaryMultiCallable[_credvault_pb2.ListProvidersRequest, _credvault_pb2.ListProvidersResponse]
     """Lists every provider this server knows, with the fields a connect form must ask for."""
+    CreateConnectSession: _grpc.UnaryUnaryMultiCallable[_credvault_pb2.CreateConnectSessionRequest, _credvault_pb2.ConnectSession]
+    """Starts a Connect session: a link (connect_url) to a page credvault serves where a person enters the
+    credentials for one of the given providers themselves. The credentials are checked with the provider
+    exactly as in CreateConnection (or UpdateConnection, when connection_id names an existing
+    connection) before they are stored. INVALID_ARGUMENT when return_url's origin is not allowed
+    (CREDVAULT_CONNECT_ALLOWED_ORIGINS), FAILED_PRECONDITION when the server has no Connect page.
+    """
+    GetConnectSession: _grpc.UnaryUnaryMultiCallable[_credvault_pb2.GetConnectSessionRequest, _credvault_pb2.ConnectSession]
+    """Returns a Connect session's state (without its connect_url). NOT_FOUND when it does not exist."""
+    WatchConnectionEvents: _grpc.UnaryStreamMultiCallable[_credvault_pb2.WatchConnectionEventsRequest, _credvault_pb2.ConnectionEvent]
+    """Replays a tenant's connection events after a cursor, then streams new ones as they happen, in order,
+    from every replica. OUT_OF_RANGE when the cursor is older than the event retention: list the
+    connections again and watch from now.
+    """
 
 @_typing.type_check_only
 class CredentialVaultAsyncStub(CredentialVaultStub):
@@ -109,6 +123,20 @@ class CredentialVaultAsyncStub(CredentialVaultStub):
     """
     ListProviders: _aio.UnaryUnaryMultiCallable[_credvault_pb2.ListProvidersRequest, _credvault_pb2.ListProvidersResponse]  # type: ignore[assignment]
     """Lists every provider this server knows, with the fields a connect form must ask for."""
+    CreateConnectSession: _aio.UnaryUnaryMultiCallable[_credvault_pb2.CreateConnectSessionRequest, _credvault_pb2.ConnectSession]  # type: ignore[assignment]
+    """Starts a Connect session: a link (connect_url) to a page credvault serves where a person enters the
+    credentials for one of the given providers themselves. The credentials are checked with the provider
+    exactly as in CreateConnection (or UpdateConnection, when connection_id names an existing
+    connection) before they are stored. INVALID_ARGUMENT when return_url's origin is not allowed
+    (CREDVAULT_CONNECT_ALLOWED_ORIGINS), FAILED_PRECONDITION when the server has no Connect page.
+    """
+    GetConnectSession: _aio.UnaryUnaryMultiCallable[_credvault_pb2.GetConnectSessionRequest, _credvault_pb2.ConnectSession]  # type: ignore[assignment]
+    """Returns a Connect session's state (without its connect_url). NOT_FOUND when it does not exist."""
+    WatchConnectionEvents: _aio.UnaryStreamMultiCallable[_credvault_pb2.WatchConnectionEventsRequest, _credvault_pb2.ConnectionEvent]  # type: ignore[assignment]
+    """Replays a tenant's connection events after a cursor, then streams new ones as they happen, in order,
+    from every replica. OUT_OF_RANGE when the cursor is older than the event retention: list the
+    connections again and watch from now.
+    """
 
 class CredentialVaultServicer(metaclass=_abc_1.ABCMeta):
     """CredentialVault stores provider credentials in Vault, verifies them with a real call to the provider,
@@ -194,5 +222,37 @@ class CredentialVaultServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_credvault_pb2.ListProvidersResponse, _abc.Awaitable[_credvault_pb2.ListProvidersResponse]]:
         """Lists every provider this server knows, with the fields a connect form must ask for."""
+
+    @_abc_1.abstractmethod
+    def CreateConnectSession(
+        self,
+        request: _credvault_pb2.CreateConnectSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_credvault_pb2.ConnectSession, _abc.Awaitable[_credvault_pb2.ConnectSession]]:
+        """Starts a Connect session: a link (connect_url) to a page credvault serves where a person enters the
+        credentials for one of the given providers themselves. The credentials are checked with the provider
+        exactly as in CreateConnection (or UpdateConnection, when connection_id names an existing
+        connection) before they are stored. INVALID_ARGUMENT when return_url's origin is not allowed
+        (CREDVAULT_CONNECT_ALLOWED_ORIGINS), FAILED_PRECONDITION when the server has no Connect page.
+        """
+
+    @_abc_1.abstractmethod
+    def GetConnectSession(
+        self,
+        request: _credvault_pb2.GetConnectSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_credvault_pb2.ConnectSession, _abc.Awaitable[_credvault_pb2.ConnectSession]]:
+        """Returns a Connect session's state (without its connect_url). NOT_FOUND when it does not exist."""
+
+    @_abc_1.abstractmethod
+    def WatchConnectionEvents(
+        self,
+        request: _credvault_pb2.WatchConnectionEventsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_credvault_pb2.ConnectionEvent], _abc.AsyncIterator[_credvault_pb2.ConnectionEvent]]:
+        """Replays a tenant's connection events after a cursor, then streams new ones as they happen, in order,
+        from every replica. OUT_OF_RANGE when the cursor is older than the event retention: list the
+        connections again and watch from now.
+        """
 
 def add_CredentialVaultServicer_to_server(servicer: CredentialVaultServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -41,6 +41,18 @@ type CredentialVaultClient interface {
 	GetAuthHeaders(ctx context.Context, in *GetAuthHeadersRequest, opts ...grpc.CallOption) (*GetAuthHeadersResponse, error)
 	// Lists every provider this server knows, with the fields a connect form must ask for.
 	ListProviders(ctx context.Context, in *ListProvidersRequest, opts ...grpc.CallOption) (*ListProvidersResponse, error)
+	// Starts a Connect session: a link (connect_url) to a page credvault serves where a person enters the
+	// credentials for one of the given providers themselves. The credentials are checked with the provider
+	// exactly as in CreateConnection (or UpdateConnection, when connection_id names an existing
+	// connection) before they are stored. INVALID_ARGUMENT when return_url's origin is not allowed
+	// (CREDVAULT_CONNECT_ALLOWED_ORIGINS), FAILED_PRECONDITION when the server has no Connect page.
+	CreateConnectSession(ctx context.Context, in *CreateConnectSessionRequest, opts ...grpc.CallOption) (*ConnectSession, error)
+	// Returns a Connect session's state (without its connect_url). NOT_FOUND when it does not exist.
+	GetConnectSession(ctx context.Context, in *GetConnectSessionRequest, opts ...grpc.CallOption) (*ConnectSession, error)
+	// Replays a tenant's connection events after a cursor, then streams new ones as they happen, in order,
+	// from every replica. OUT_OF_RANGE when the cursor is older than the event retention: list the
+	// connections again and watch from now.
+	WatchConnectionEvents(ctx context.Context, in *WatchConnectionEventsRequest, opts ...grpc.CallOption) (CredentialVault_WatchConnectionEventsClient, error)
 }
 
 type credentialVaultClient struct {
@@ -123,6 +135,56 @@ func (c *credentialVaultClient) ListProviders(ctx context.Context, in *ListProvi
 	return out, nil
 }
 
+func (c *credentialVaultClient) CreateConnectSession(ctx context.Context, in *CreateConnectSessionRequest, opts ...grpc.CallOption) (*ConnectSession, error) {
+	out := new(ConnectSession)
+	err := c.cc.Invoke(ctx, "/credvault.v1.CredentialVault/CreateConnectSession", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *credentialVaultClient) GetConnectSession(ctx context.Context, in *GetConnectSessionRequest, opts ...grpc.CallOption) (*ConnectSession, error) {
+	out := new(ConnectSession)
+	err := c.cc.Invoke(ctx, "/credvault.v1.CredentialVault/GetConnectSession", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *credentialVaultClient) WatchConnectionEvents(ctx context.Context, in *WatchConnectionEventsRequest, opts ...grpc.CallOption) (CredentialVault_WatchConnectionEventsClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_CredentialVault_serviceDesc.Streams[0], "/credvault.v1.CredentialVault/WatchConnectionEvents", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &credentialVaultWatchConnectionEventsClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type CredentialVault_WatchConnectionEventsClient interface {
+	Recv() (*ConnectionEvent, error)
+	grpc.ClientStream
+}
+
+type credentialVaultWatchConnectionEventsClient struct {
+	grpc.ClientStream
+}
+
+func (x *credentialVaultWatchConnectionEventsClient) Recv() (*ConnectionEvent, error) {
+	m := new(ConnectionEvent)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // CredentialVaultServer is the server API for CredentialVault service.
 // All implementations must embed UnimplementedCredentialVaultServer
 // for forward compatibility
@@ -151,6 +213,18 @@ type CredentialVaultServer interface {
 	GetAuthHeaders(context.Context, *GetAuthHeadersRequest) (*GetAuthHeadersResponse, error)
 	// Lists every provider this server knows, with the fields a connect form must ask for.
 	ListProviders(context.Context, *ListProvidersRequest) (*ListProvidersResponse, error)
+	// Starts a Connect session: a link (connect_url) to a page credvault serves where a person enters the
+	// credentials for one of the given providers themselves. The credentials are checked with the provider
+	// exactly as in CreateConnection (or UpdateConnection, when connection_id names an existing
+	// connection) before they are stored. INVALID_ARGUMENT when return_url's origin is not allowed
+	// (CREDVAULT_CONNECT_ALLOWED_ORIGINS), FAILED_PRECONDITION when the server has no Connect page.
+	CreateConnectSession(context.Context, *CreateConnectSessionRequest) (*ConnectSession, error)
+	// Returns a Connect session's state (without its connect_url). NOT_FOUND when it does not exist.
+	GetConnectSession(context.Context, *GetConnectSessionRequest) (*ConnectSession, error)
+	// Replays a tenant's connection events after a cursor, then streams new ones as they happen, in order,
+	// from every replica. OUT_OF_RANGE when the cursor is older than the event retention: list the
+	// connections again and watch from now.
+	WatchConnectionEvents(*WatchConnectionEventsRequest, CredentialVault_WatchConnectionEventsServer) error
 	mustEmbedUnimplementedCredentialVaultServer()
 }
 
@@ -181,6 +255,15 @@ func (UnimplementedCredentialVaultServer) GetAuthHeaders(context.Context, *GetAu
 }
 func (UnimplementedCredentialVaultServer) ListProviders(context.Context, *ListProvidersRequest) (*ListProvidersResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListProviders not implemented")
+}
+func (UnimplementedCredentialVaultServer) CreateConnectSession(context.Context, *CreateConnectSessionRequest) (*ConnectSession, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateConnectSession not implemented")
+}
+func (UnimplementedCredentialVaultServer) GetConnectSession(context.Context, *GetConnectSessionRequest) (*ConnectSession, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetConnectSession not implemented")
+}
+func (UnimplementedCredentialVaultServer) WatchConnectionEvents(*WatchConnectionEventsRequest, CredentialVault_WatchConnectionEventsServer) error {
+	return status.Errorf(codes.Unimplemented, "method WatchConnectionEvents not implemented")
 }
 func (UnimplementedCredentialVaultServer) mustEmbedUnimplementedCredentialVaultServer() {}
 
@@ -339,6 +422,63 @@ func _CredentialVault_ListProviders_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CredentialVault_CreateConnectSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateConnectSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CredentialVaultServer).CreateConnectSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/credvault.v1.CredentialVault/CreateConnectSession",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CredentialVaultServer).CreateConnectSession(ctx, req.(*CreateConnectSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CredentialVault_GetConnectSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetConnectSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CredentialVaultServer).GetConnectSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/credvault.v1.CredentialVault/GetConnectSession",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CredentialVaultServer).GetConnectSession(ctx, req.(*GetConnectSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CredentialVault_WatchConnectionEvents_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchConnectionEventsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(CredentialVaultServer).WatchConnectionEvents(m, &credentialVaultWatchConnectionEventsServer{stream})
+}
+
+type CredentialVault_WatchConnectionEventsServer interface {
+	Send(*ConnectionEvent) error
+	grpc.ServerStream
+}
+
+type credentialVaultWatchConnectionEventsServer struct {
+	grpc.ServerStream
+}
+
+func (x *credentialVaultWatchConnectionEventsServer) Send(m *ConnectionEvent) error {
+	return x.ServerStream.SendMsg(m)
+}
+
 var _CredentialVault_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "credvault.v1.CredentialVault",
 	HandlerType: (*CredentialVaultServer)(nil),
@@ -375,7 +515,21 @@ var _CredentialVault_serviceDesc = grpc.ServiceDesc{
 			MethodName: "ListProviders",
 			Handler:    _CredentialVault_ListProviders_Handler,
 		},
+		{
+			MethodName: "CreateConnectSession",
+			Handler:    _CredentialVault_CreateConnectSession_Handler,
+		},
+		{
+			MethodName: "GetConnectSession",
+			Handler:    _CredentialVault_GetConnectSession_Handler,
+		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchConnectionEvents",
+			Handler:       _CredentialVault_WatchConnectionEvents_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "credvault/v1/credvault.proto",
 }

@@ -7,6 +7,7 @@ their customers, verifies them against the provider, and hands out ready-made au
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -83,6 +84,78 @@ FIELD_LOCATION_CONFIG: FieldLocation.ValueType  # 2
 """In config: not secret, returned in Connection."""
 Global___FieldLocation: _TypeAlias = FieldLocation  # noqa: Y015
 
+class _ConnectSessionState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ConnectSessionStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ConnectSessionState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CONNECT_SESSION_STATE_UNSPECIFIED: _ConnectSessionState.ValueType  # 0
+    """Never set by the server."""
+    CONNECT_SESSION_STATE_PENDING: _ConnectSessionState.ValueType  # 1
+    """Waiting for the person to submit credentials the provider accepts."""
+    CONNECT_SESSION_STATE_COMPLETED: _ConnectSessionState.ValueType  # 2
+    """A connection was made or reconnected; the link no longer works."""
+    CONNECT_SESSION_STATE_EXPIRED: _ConnectSessionState.ValueType  # 3
+    """The link expired (or used up its attempts) before it was completed."""
+
+class ConnectSessionState(_ConnectSessionState, metaclass=_ConnectSessionStateEnumTypeWrapper):
+    """Where a Connect session is in its life."""
+
+CONNECT_SESSION_STATE_UNSPECIFIED: ConnectSessionState.ValueType  # 0
+"""Never set by the server."""
+CONNECT_SESSION_STATE_PENDING: ConnectSessionState.ValueType  # 1
+"""Waiting for the person to submit credentials the provider accepts."""
+CONNECT_SESSION_STATE_COMPLETED: ConnectSessionState.ValueType  # 2
+"""A connection was made or reconnected; the link no longer works."""
+CONNECT_SESSION_STATE_EXPIRED: ConnectSessionState.ValueType  # 3
+"""The link expired (or used up its attempts) before it was completed."""
+Global___ConnectSessionState: _TypeAlias = ConnectSessionState  # noqa: Y015
+
+class _ConnectionEventType:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ConnectionEventTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ConnectionEventType.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CONNECTION_EVENT_TYPE_UNSPECIFIED: _ConnectionEventType.ValueType  # 0
+    """Never set by the server."""
+    CONNECTION_EVENT_TYPE_CREATED: _ConnectionEventType.ValueType  # 1
+    """The connection was created."""
+    CONNECTION_EVENT_TYPE_UPDATED: _ConnectionEventType.ValueType  # 2
+    """Its credentials, config or labels changed (including a reconnect)."""
+    CONNECTION_EVENT_TYPE_DELETED: _ConnectionEventType.ValueType  # 3
+    """It was deleted."""
+    CONNECTION_EVENT_TYPE_INVALIDATED: _ConnectionEventType.ValueType  # 4
+    """A check was rejected by the provider; the connection is INVALID."""
+    CONNECTION_EVENT_TYPE_RECOVERED: _ConnectionEventType.ValueType  # 5
+    """A check passed after the connection was INVALID; it is ACTIVE again."""
+    CONNECTION_EVENT_TYPE_EXPIRING: _ConnectionEventType.ValueType  # 6
+    """The credentials expire soon (CREDVAULT_EXPIRY_WARNING before expires_at)."""
+    CONNECTION_EVENT_TYPE_EXPIRED: _ConnectionEventType.ValueType  # 7
+    """The credentials' expiry date passed; the connection is EXPIRED."""
+
+class ConnectionEventType(_ConnectionEventType, metaclass=_ConnectionEventTypeEnumTypeWrapper):
+    """What happened to a connection."""
+
+CONNECTION_EVENT_TYPE_UNSPECIFIED: ConnectionEventType.ValueType  # 0
+"""Never set by the server."""
+CONNECTION_EVENT_TYPE_CREATED: ConnectionEventType.ValueType  # 1
+"""The connection was created."""
+CONNECTION_EVENT_TYPE_UPDATED: ConnectionEventType.ValueType  # 2
+"""Its credentials, config or labels changed (including a reconnect)."""
+CONNECTION_EVENT_TYPE_DELETED: ConnectionEventType.ValueType  # 3
+"""It was deleted."""
+CONNECTION_EVENT_TYPE_INVALIDATED: ConnectionEventType.ValueType  # 4
+"""A check was rejected by the provider; the connection is INVALID."""
+CONNECTION_EVENT_TYPE_RECOVERED: ConnectionEventType.ValueType  # 5
+"""A check passed after the connection was INVALID; it is ACTIVE again."""
+CONNECTION_EVENT_TYPE_EXPIRING: ConnectionEventType.ValueType  # 6
+"""The credentials expire soon (CREDVAULT_EXPIRY_WARNING before expires_at)."""
+CONNECTION_EVENT_TYPE_EXPIRED: ConnectionEventType.ValueType  # 7
+"""The credentials' expiry date passed; the connection is EXPIRED."""
+Global___ConnectionEventType: _TypeAlias = ConnectionEventType  # noqa: Y015
+
 @_typing.final
 class Connection(_message.Message):
     """A tenant's link to one provider account. Never holds a credential."""
@@ -140,6 +213,7 @@ class Connection(_message.Message):
     LAST_VERIFIED_AT_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
     LAST_OUTCOME_FIELD_NUMBER: _builtins.int
+    NEXT_CHECK_AT_FIELD_NUMBER: _builtins.int
     tenant_id: _builtins.str
     """The tenant (customer) the connection belongs to."""
     connection_id: _builtins.str
@@ -176,6 +250,12 @@ class Connection(_message.Message):
     def last_outcome(self) -> Global___VerificationOutcome:
         """The outcome of the last verification."""
 
+    @_builtins.property
+    def next_check_at(self) -> _timestamp_pb2.Timestamp:
+        """When credvault will next check the credentials with the provider on its own; unset when scheduled
+        re-checks are off or the connection has expired.
+        """
+
     def __init__(
         self,
         *,
@@ -190,10 +270,11 @@ class Connection(_message.Message):
         last_verified_at: _timestamp_pb2.Timestamp | None = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
         last_outcome: Global___VerificationOutcome | None = ...,
+        next_check_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at", "last_outcome", b"last_outcome", "last_verified_at", b"last_verified_at", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at", "last_outcome", b"last_outcome", "last_verified_at", b"last_verified_at", "next_check_at", b"next_check_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["config", b"config", "connection_id", b"connection_id", "created_at", b"created_at", "expires_at", b"expires_at", "labels", b"labels", "last_outcome", b"last_outcome", "last_verified_at", b"last_verified_at", "provider", b"provider", "status", b"status", "tenant_id", b"tenant_id", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["config", b"config", "connection_id", b"connection_id", "created_at", b"created_at", "expires_at", b"expires_at", "labels", b"labels", "last_outcome", b"last_outcome", "last_verified_at", b"last_verified_at", "next_check_at", b"next_check_at", "provider", b"provider", "status", b"status", "tenant_id", b"tenant_id", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -702,9 +783,31 @@ class GetAuthHeadersResponse(_message.Message):
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
+    @_typing.final
+    class QueryParamsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     HEADERS_FIELD_NUMBER: _builtins.int
     BASE_URL_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    QUERY_PARAMS_FIELD_NUMBER: _builtins.int
+    CACHE_TTL_FIELD_NUMBER: _builtins.int
     base_url: _builtins.str
     """The base URL of the provider's API for this connection, without a trailing slash."""
     @_builtins.property
@@ -717,16 +820,30 @@ class GetAuthHeadersResponse(_message.Message):
     def expires_at(self) -> _timestamp_pb2.Timestamp:
         """When the credentials stop working, if they expire; unset otherwise."""
 
+    @_builtins.property
+    def query_params(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Query parameters to add to every call to the provider, for providers that take the key in the URL.
+        Secret.
+        """
+
+    @_builtins.property
+    def cache_ttl(self) -> _duration_pb2.Duration:
+        """How long the caller may reuse this answer without asking again (never past expires_at). Zero: do
+        not cache it.
+        """
+
     def __init__(
         self,
         *,
         headers: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         base_url: _builtins.str = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
+        query_params: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        cache_ttl: _duration_pb2.Duration | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cache_ttl", b"cache_ttl", "expires_at", b"expires_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["base_url", b"base_url", "expires_at", b"expires_at", "headers", b"headers"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["base_url", b"base_url", "cache_ttl", b"cache_ttl", "expires_at", b"expires_at", "headers", b"headers", "query_params", b"query_params"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -785,6 +902,8 @@ class Provider(_message.Message):
     DOCS_URL_FIELD_NUMBER: _builtins.int
     FIELDS_FIELD_NUMBER: _builtins.int
     BASE_URL_TEMPLATE_FIELD_NUMBER: _builtins.int
+    SETUP_STEPS_FIELD_NUMBER: _builtins.int
+    WARNINGS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The provider id used in requests, e.g. "atlassian"."""
     display_name: _builtins.str
@@ -799,6 +918,14 @@ class Provider(_message.Message):
     def fields(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProviderField]:
         """The fields to ask for, in the order to show them."""
 
+    @_builtins.property
+    def setup_steps(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """How to find or create the credentials, one step per entry, in the order to follow them."""
+
+    @_builtins.property
+    def warnings(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """What a person should know before they start, e.g. that generating a new key revokes the old one."""
+
     def __init__(
         self,
         *,
@@ -808,10 +935,12 @@ class Provider(_message.Message):
         docs_url: _builtins.str = ...,
         fields: _abc.Iterable[Global___ProviderField] | None = ...,
         base_url_template: _builtins.str = ...,
+        setup_steps: _abc.Iterable[_builtins.str] | None = ...,
+        warnings: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["auth_mode", b"auth_mode", "base_url_template", b"base_url_template", "display_name", b"display_name", "docs_url", b"docs_url", "fields", b"fields", "id", b"id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auth_mode", b"auth_mode", "base_url_template", b"base_url_template", "display_name", b"display_name", "docs_url", b"docs_url", "fields", b"fields", "id", b"id", "setup_steps", b"setup_steps", "warnings", b"warnings"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -831,6 +960,8 @@ class ProviderField(_message.Message):
     PATTERN_FIELD_NUMBER: _builtins.int
     EXAMPLE_FIELD_NUMBER: _builtins.int
     LOCATION_FIELD_NUMBER: _builtins.int
+    PLACEHOLDER_FIELD_NUMBER: _builtins.int
+    HELP_TEXT_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """The key in credentials or config, e.g. "api_key"."""
     label: _builtins.str
@@ -847,6 +978,10 @@ class ProviderField(_message.Message):
     """An example of a valid value (fake for secrets)."""
     location: Global___FieldLocation.ValueType
     """Whether the field goes in credentials or config."""
+    placeholder: _builtins.str
+    """Text to show in the empty input, e.g. "jca_..." (never a real secret)."""
+    help_text: _builtins.str
+    """Help shown beside the input: where to find the value, in words a non-developer understands."""
     def __init__(
         self,
         *,
@@ -858,11 +993,257 @@ class ProviderField(_message.Message):
         pattern: _builtins.str = ...,
         example: _builtins.str = ...,
         location: Global___FieldLocation.ValueType = ...,
+        placeholder: _builtins.str = ...,
+        help_text: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "example", b"example", "label", b"label", "location", b"location", "name", b"name", "pattern", b"pattern", "required", b"required", "secret", b"secret"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "example", b"example", "help_text", b"help_text", "label", b"label", "location", b"location", "name", b"name", "pattern", b"pattern", "placeholder", b"placeholder", "required", b"required", "secret", b"secret"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ProviderField: _TypeAlias = ProviderField  # noqa: Y015
+
+@_typing.final
+class CreateConnectSessionRequest(_message.Message):
+    """Request for CreateConnectSession."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class LabelsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    PROVIDERS_FIELD_NUMBER: _builtins.int
+    CONNECTION_ID_FIELD_NUMBER: _builtins.int
+    LABELS_FIELD_NUMBER: _builtins.int
+    RETURN_URL_FIELD_NUMBER: _builtins.int
+    TTL_FIELD_NUMBER: _builtins.int
+    tenant_id: _builtins.str
+    """The tenant the connection will belong to."""
+    connection_id: _builtins.str
+    """Empty: a new connection with a generated id. An existing connection's id: reconnect (the submitted
+    credentials replace the old ones once the provider accepts them). A free id: the new connection's id.
+    """
+    return_url: _builtins.str
+    """Where the browser goes when the person is done (with session_id, connection_id and status added to
+    its query). Its origin must be one of CREDVAULT_CONNECT_ALLOWED_ORIGINS. Empty: a page that says done.
+    """
+    @_builtins.property
+    def providers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The providers the person may choose from; empty: every provider."""
+
+    @_builtins.property
+    def labels(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Labels stored on a new connection."""
+
+    @_builtins.property
+    def ttl(self) -> _duration_pb2.Duration:
+        """How long the link works: 1 s to 24 h; unset: 30 min."""
+
+    def __init__(
+        self,
+        *,
+        tenant_id: _builtins.str = ...,
+        providers: _abc.Iterable[_builtins.str] | None = ...,
+        connection_id: _builtins.str = ...,
+        labels: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        return_url: _builtins.str = ...,
+        ttl: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ttl", b"ttl"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connection_id", b"connection_id", "labels", b"labels", "providers", b"providers", "return_url", b"return_url", "tenant_id", b"tenant_id", "ttl", b"ttl"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateConnectSessionRequest: _TypeAlias = CreateConnectSessionRequest  # noqa: Y015
+
+@_typing.final
+class GetConnectSessionRequest(_message.Message):
+    """Request for GetConnectSession."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    tenant_id: _builtins.str
+    """The session's tenant."""
+    session_id: _builtins.str
+    """The session's id (ConnectSession.session_id)."""
+    def __init__(
+        self,
+        *,
+        tenant_id: _builtins.str = ...,
+        session_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session_id", b"session_id", "tenant_id", b"tenant_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetConnectSessionRequest: _TypeAlias = GetConnectSessionRequest  # noqa: Y015
+
+@_typing.final
+class ConnectSession(_message.Message):
+    """A link that lets a person connect their own account through credvault's Connect page."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    CONNECT_URL_FIELD_NUMBER: _builtins.int
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    PROVIDERS_FIELD_NUMBER: _builtins.int
+    CONNECTION_ID_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    """The session's id; not secret."""
+    connect_url: _builtins.str
+    """The link to give the person. Secret: whoever holds it may connect an account for the tenant. Only in
+    the response of CreateConnectSession.
+    """
+    tenant_id: _builtins.str
+    """The tenant the connection belongs to."""
+    connection_id: _builtins.str
+    """The connection made or reconnected (set when the request named one, or once completed)."""
+    state: Global___ConnectSessionState.ValueType
+    """Where the session is in its life."""
+    @_builtins.property
+    def providers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The providers the person may choose from."""
+
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp:
+        """When the link stops working."""
+
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp:
+        """When the session was created."""
+
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        connect_url: _builtins.str = ...,
+        tenant_id: _builtins.str = ...,
+        providers: _abc.Iterable[_builtins.str] | None = ...,
+        connection_id: _builtins.str = ...,
+        state: Global___ConnectSessionState.ValueType = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connect_url", b"connect_url", "connection_id", b"connection_id", "created_at", b"created_at", "expires_at", b"expires_at", "providers", b"providers", "session_id", b"session_id", "state", b"state", "tenant_id", b"tenant_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConnectSession: _TypeAlias = ConnectSession  # noqa: Y015
+
+@_typing.final
+class ConnectionEvent(_message.Message):
+    """One change of a connection. Never holds a credential."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENT_ID_FIELD_NUMBER: _builtins.int
+    CURSOR_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    CONNECTION_ID_FIELD_NUMBER: _builtins.int
+    PROVIDER_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    CONNECT_SESSION_ID_FIELD_NUMBER: _builtins.int
+    event_id: _builtins.str
+    """Unique id of the event; the same on every delivery of it (webhook-id)."""
+    cursor: _builtins.str
+    """Pass as WatchConnectionEventsRequest.after to resume after this event."""
+    type: Global___ConnectionEventType.ValueType
+    """What happened."""
+    tenant_id: _builtins.str
+    """The connection's tenant."""
+    connection_id: _builtins.str
+    """The connection's id."""
+    provider: _builtins.str
+    """The connection's provider."""
+    status: Global___ConnectionStatus.ValueType
+    """The connection's status after the change."""
+    connect_session_id: _builtins.str
+    """The Connect session that caused the change, if one did."""
+    @_builtins.property
+    def outcome(self) -> Global___VerificationOutcome:
+        """The check's outcome (reason and hint) for INVALIDATED and RECOVERED; unset otherwise."""
+
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp:
+        """When the change happened."""
+
+    def __init__(
+        self,
+        *,
+        event_id: _builtins.str = ...,
+        cursor: _builtins.str = ...,
+        type: Global___ConnectionEventType.ValueType = ...,
+        tenant_id: _builtins.str = ...,
+        connection_id: _builtins.str = ...,
+        provider: _builtins.str = ...,
+        status: Global___ConnectionStatus.ValueType = ...,
+        outcome: Global___VerificationOutcome | None = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        connect_session_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "outcome", b"outcome"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connect_session_id", b"connect_session_id", "connection_id", b"connection_id", "cursor", b"cursor", "event_id", b"event_id", "occurred_at", b"occurred_at", "outcome", b"outcome", "provider", b"provider", "status", b"status", "tenant_id", b"tenant_id", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConnectionEvent: _TypeAlias = ConnectionEvent  # noqa: Y015
+
+@_typing.final
+class WatchConnectionEventsRequest(_message.Message):
+    """Request for WatchConnectionEvents."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    AFTER_FIELD_NUMBER: _builtins.int
+    tenant_id: _builtins.str
+    """The tenant whose connection events to watch."""
+    after: _builtins.str
+    """Resume after this event's cursor; empty: only events from now."""
+    def __init__(
+        self,
+        *,
+        tenant_id: _builtins.str = ...,
+        after: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "tenant_id", b"tenant_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchConnectionEventsRequest: _TypeAlias = WatchConnectionEventsRequest  # noqa: Y015

@@ -80,6 +80,21 @@ class CredentialVaultStub:
                 request_serializer=credvault_dot_v1_dot_credvault__pb2.ListProvidersRequest.SerializeToString,
                 response_deserializer=credvault_dot_v1_dot_credvault__pb2.ListProvidersResponse.FromString,
                 _registered_method=True)
+        self.CreateConnectSession = channel.unary_unary(
+                '/credvault.v1.CredentialVault/CreateConnectSession',
+                request_serializer=credvault_dot_v1_dot_credvault__pb2.CreateConnectSessionRequest.SerializeToString,
+                response_deserializer=credvault_dot_v1_dot_credvault__pb2.ConnectSession.FromString,
+                _registered_method=True)
+        self.GetConnectSession = channel.unary_unary(
+                '/credvault.v1.CredentialVault/GetConnectSession',
+                request_serializer=credvault_dot_v1_dot_credvault__pb2.GetConnectSessionRequest.SerializeToString,
+                response_deserializer=credvault_dot_v1_dot_credvault__pb2.ConnectSession.FromString,
+                _registered_method=True)
+        self.WatchConnectionEvents = channel.unary_stream(
+                '/credvault.v1.CredentialVault/WatchConnectionEvents',
+                request_serializer=credvault_dot_v1_dot_credvault__pb2.WatchConnectionEventsRequest.SerializeToString,
+                response_deserializer=credvault_dot_v1_dot_credvault__pb2.ConnectionEvent.FromString,
+                _registered_method=True)
 
 
 class CredentialVaultServicer:
@@ -155,6 +170,33 @@ class CredentialVaultServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateConnectSession(self, request, context):
+        """Starts a Connect session: a link (connect_url) to a page credvault serves where a person enters the
+        credentials for one of the given providers themselves. The credentials are checked with the provider
+        exactly as in CreateConnection (or UpdateConnection, when connection_id names an existing
+        connection) before they are stored. INVALID_ARGUMENT when return_url's origin is not allowed
+        (CREDVAULT_CONNECT_ALLOWED_ORIGINS), FAILED_PRECONDITION when the server has no Connect page.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConnectSession(self, request, context):
+        """Returns a Connect session's state (without its connect_url). NOT_FOUND when it does not exist.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchConnectionEvents(self, request, context):
+        """Replays a tenant's connection events after a cursor, then streams new ones as they happen, in order,
+        from every replica. OUT_OF_RANGE when the cursor is older than the event retention: list the
+        connections again and watch from now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CredentialVaultServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -197,6 +239,21 @@ def add_CredentialVaultServicer_to_server(servicer, server):
                     servicer.ListProviders,
                     request_deserializer=credvault_dot_v1_dot_credvault__pb2.ListProvidersRequest.FromString,
                     response_serializer=credvault_dot_v1_dot_credvault__pb2.ListProvidersResponse.SerializeToString,
+            ),
+            'CreateConnectSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateConnectSession,
+                    request_deserializer=credvault_dot_v1_dot_credvault__pb2.CreateConnectSessionRequest.FromString,
+                    response_serializer=credvault_dot_v1_dot_credvault__pb2.ConnectSession.SerializeToString,
+            ),
+            'GetConnectSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConnectSession,
+                    request_deserializer=credvault_dot_v1_dot_credvault__pb2.GetConnectSessionRequest.FromString,
+                    response_serializer=credvault_dot_v1_dot_credvault__pb2.ConnectSession.SerializeToString,
+            ),
+            'WatchConnectionEvents': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchConnectionEvents,
+                    request_deserializer=credvault_dot_v1_dot_credvault__pb2.WatchConnectionEventsRequest.FromString,
+                    response_serializer=credvault_dot_v1_dot_credvault__pb2.ConnectionEvent.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -421,6 +478,87 @@ class CredentialVault:
             '/credvault.v1.CredentialVault/ListProviders',
             credvault_dot_v1_dot_credvault__pb2.ListProvidersRequest.SerializeToString,
             credvault_dot_v1_dot_credvault__pb2.ListProvidersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateConnectSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/credvault.v1.CredentialVault/CreateConnectSession',
+            credvault_dot_v1_dot_credvault__pb2.CreateConnectSessionRequest.SerializeToString,
+            credvault_dot_v1_dot_credvault__pb2.ConnectSession.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConnectSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/credvault.v1.CredentialVault/GetConnectSession',
+            credvault_dot_v1_dot_credvault__pb2.GetConnectSessionRequest.SerializeToString,
+            credvault_dot_v1_dot_credvault__pb2.ConnectSession.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchConnectionEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/credvault.v1.CredentialVault/WatchConnectionEvents',
+            credvault_dot_v1_dot_credvault__pb2.WatchConnectionEventsRequest.SerializeToString,
+            credvault_dot_v1_dot_credvault__pb2.ConnectionEvent.FromString,
             options,
             channel_credentials,
             insecure,

@@ -16,6 +16,7 @@ export interface Connection {
   'last_verified_at'?: (_google_protobuf_Timestamp | null);
   'expires_at'?: (_google_protobuf_Timestamp | null);
   'last_outcome'?: (_credvault_v1_VerificationOutcome | null);
+  'next_check_at'?: (_google_protobuf_Timestamp | null);
 }
 
 export interface Connection__Output {
@@ -30,4 +31,5 @@ export interface Connection__Output {
   'last_verified_at': (_google_protobuf_Timestamp__Output | null);
   'expires_at': (_google_protobuf_Timestamp__Output | null);
   'last_outcome': (_credvault_v1_VerificationOutcome__Output | null);
+  'next_check_at': (_google_protobuf_Timestamp__Output | null);
 }

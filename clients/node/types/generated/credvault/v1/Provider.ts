@@ -9,6 +9,8 @@ export interface Provider {
   'docs_url'?: (string);
   'fields'?: (_credvault_v1_ProviderField)[];
   'base_url_template'?: (string);
+  'setup_steps'?: (string)[];
+  'warnings'?: (string)[];
 }
 
 export interface Provider__Output {
@@ -18,4 +20,6 @@ export interface Provider__Output {
   'docs_url': (string);
   'fields': (_credvault_v1_ProviderField__Output)[];
   'base_url_template': (string);
+  'setup_steps': (string)[];
+  'warnings': (string)[];
 }

@@ -11,6 +11,8 @@ export interface ProviderField {
   'pattern'?: (string);
   'example'?: (string);
   'location'?: (_credvault_v1_FieldLocation);
+  'placeholder'?: (string);
+  'help_text'?: (string);
 }
 
 export interface ProviderField__Output {
@@ -22,4 +24,6 @@ export interface ProviderField__Output {
   'pattern': (string);
   'example': (string);
   'location': (_credvault_v1_FieldLocation__Output);
+  'placeholder': (string);
+  'help_text': (string);
 }

@@ -1,0 +1,20 @@
+// Original file: proto/credvault/v1/credvault.proto
+
+export const ConnectSessionState = {
+  CONNECT_SESSION_STATE_UNSPECIFIED: 'CONNECT_SESSION_STATE_UNSPECIFIED',
+  CONNECT_SESSION_STATE_PENDING: 'CONNECT_SESSION_STATE_PENDING',
+  CONNECT_SESSION_STATE_COMPLETED: 'CONNECT_SESSION_STATE_COMPLETED',
+  CONNECT_SESSION_STATE_EXPIRED: 'CONNECT_SESSION_STATE_EXPIRED',
+} as const;
+
+export type ConnectSessionState =
+  | 'CONNECT_SESSION_STATE_UNSPECIFIED'
+  | 0
+  | 'CONNECT_SESSION_STATE_PENDING'
+  | 1
+  | 'CONNECT_SESSION_STATE_COMPLETED'
+  | 2
+  | 'CONNECT_SESSION_STATE_EXPIRED'
+  | 3
+
+export type ConnectSessionState__Output = typeof ConnectSessionState[keyof typeof ConnectSessionState]
