@@ -142,9 +142,13 @@ class CredentialVaultServicer(pb_grpc.CredentialVaultServicer):
                     pattern=f.pattern,
                     example=f.example,
                     location=_LOCATION[f.location],
+                    placeholder=f.placeholder,
+                    help_text=f.help_text,
                 )
                 for f in spec.fields
             ],
+            setup_steps=spec.setup_steps,
+            warnings=spec.warnings,
         )
 
 

@@ -16,6 +16,7 @@ import httpx
 
 from credvault.errors import FieldViolation, InvalidArgumentError
 from credvault.model import Credentials, Verdict
+from credvault.providers import guides
 from credvault.providers.atlassian_site import (
     SITE_HOSTS,
     SITE_PATTERN,
@@ -168,47 +169,49 @@ EMAIL = FieldSpec(
     max_length=320,
 )
 
-PROVIDER = ProviderSpec(
-    id="atlassian",
-    display_name=NAME,
-    auth_mode="basic",
-    docs_url="https://support.atlassian.com/atlassian-account/docs/manage-api-tokens-for-your-atlassian-account/",
-    fields=(
-        EMAIL,
-        FieldSpec(
-            name="api_token",
-            label="API token",
-            description=f"An API token of that account, from {TOKENS_URL} (Create API token). "
-            "Tokens vary in length.",
-            location=FieldLocation.CREDENTIALS,
-            pattern=r"[\x21-\x7e]+",
-            example="ATATT3xFfGF0T2hlcl9leGFtcGxlX3Rva2Vu",
-            max_length=4096,
+PROVIDER = guides.ATLASSIAN.apply(
+    ProviderSpec(
+        id="atlassian",
+        display_name=NAME,
+        auth_mode="basic",
+        docs_url="https://support.atlassian.com/atlassian-account/docs/manage-api-tokens-for-your-atlassian-account/",
+        fields=(
+            EMAIL,
+            FieldSpec(
+                name="api_token",
+                label="API token",
+                description=f"An API token of that account, from {TOKENS_URL} (Create API token). "
+                "Tokens vary in length.",
+                location=FieldLocation.CREDENTIALS,
+                pattern=r"[\x21-\x7e]+",
+                example="ATATT3xFfGF0T2hlcl9leGFtcGxlX3Rva2Vu",
+                max_length=4096,
+            ),
+            FieldSpec(
+                name="site",
+                label="site",
+                description="Your Atlassian Cloud site: acme, acme.atlassian.net or any URL on it "
+                "(stored as acme.atlassian.net).",
+                location=FieldLocation.CONFIG,
+                pattern=SITE_PATTERN,
+                example="acme.atlassian.net",
+                max_length=2048,
+            ),
+            FieldSpec(
+                name="product",
+                label="product",
+                description="jira or confluence: which product's current-user call checks the token. "
+                "Empty: Jira, then Confluence if the site has no Jira.",
+                location=FieldLocation.CONFIG,
+                required=False,
+                pattern=r"(?i)\s*(jira|confluence)\s*",
+                example="jira",
+            ),
         ),
-        FieldSpec(
-            name="site",
-            label="site",
-            description="Your Atlassian Cloud site: acme, acme.atlassian.net or any URL on it "
-            "(stored as acme.atlassian.net).",
-            location=FieldLocation.CONFIG,
-            pattern=SITE_PATTERN,
-            example="acme.atlassian.net",
-            max_length=2048,
-        ),
-        FieldSpec(
-            name="product",
-            label="product",
-            description="jira or confluence: which product's current-user call checks the token. "
-            "Empty: Jira, then Confluence if the site has no Jira.",
-            location=FieldLocation.CONFIG,
-            required=False,
-            pattern=r"(?i)\s*(jira|confluence)\s*",
-            example="jira",
-        ),
-    ),
-    base_url_template="https://{site}",
-    allowed_hosts=SITE_HOSTS,
-    build_headers=build_headers,
-    verify=verify,
-    normalise_config=normalise_config,
+        base_url_template="https://{site}",
+        allowed_hosts=SITE_HOSTS,
+        build_headers=build_headers,
+        verify=verify,
+        normalise_config=normalise_config,
+    )
 )

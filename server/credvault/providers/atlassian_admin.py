@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from credvault.model import Credentials, Verdict
+from credvault.providers import guides
 from credvault.providers.atlassian_site import body_text
 from credvault.providers.http import rejected, send, unexpected
 from credvault.providers.spec import FieldLocation, FieldSpec, ProviderSpec, VerifyRequest
@@ -139,36 +140,38 @@ def _failure(response: httpx.Response) -> Verdict:
     return unexpected(response, NAME)
 
 
-PROVIDER = ProviderSpec(
-    id="atlassian-admin",
-    display_name=NAME,
-    auth_mode="bearer",
-    docs_url="https://support.atlassian.com/organization-administration/docs/manage-an-organization-with-the-admin-apis/",
-    fields=(
-        FieldSpec(
-            name="api_key",
-            label="admin API key",
-            description=f"An organization admin API key, with or without scopes ({KEYS_PAGE} > Create "
-            "API key). Keys vary in length.",
-            location=FieldLocation.CREDENTIALS,
-            pattern=r"[\x21-\x7e]+",
-            example="ATCTT3xFfGN0T2hlcl9leGFtcGxlX2tleQ",
-            max_length=4096,
+PROVIDER = guides.ATLASSIAN_ADMIN.apply(
+    ProviderSpec(
+        id="atlassian-admin",
+        display_name=NAME,
+        auth_mode="bearer",
+        docs_url="https://support.atlassian.com/organization-administration/docs/manage-an-organization-with-the-admin-apis/",
+        fields=(
+            FieldSpec(
+                name="api_key",
+                label="admin API key",
+                description=f"An organization admin API key, with or without scopes ({KEYS_PAGE} > Create "
+                "API key). Keys vary in length.",
+                location=FieldLocation.CREDENTIALS,
+                pattern=r"[\x21-\x7e]+",
+                example="ATCTT3xFfGN0T2hlcl9leGFtcGxlX2tleQ",
+                max_length=4096,
+            ),
+            FieldSpec(
+                name="org_id",
+                label="organization ID",
+                description="The organization to check the key against (the id in "
+                "admin.atlassian.com/o/<id>/overview). Needed for keys with scopes; empty: stored "
+                "automatically when the key sees exactly one organization.",
+                location=FieldLocation.CONFIG,
+                required=False,
+                pattern=ORG_ID.pattern,
+                example="9a1jj823-jac8-123d-jj01-63315k059cb2",
+            ),
         ),
-        FieldSpec(
-            name="org_id",
-            label="organization ID",
-            description="The organization to check the key against (the id in "
-            "admin.atlassian.com/o/<id>/overview). Needed for keys with scopes; empty: stored "
-            "automatically when the key sees exactly one organization.",
-            location=FieldLocation.CONFIG,
-            required=False,
-            pattern=ORG_ID.pattern,
-            example="9a1jj823-jac8-123d-jj01-63315k059cb2",
-        ),
-    ),
-    base_url_template="https://api.atlassian.com/admin",
-    allowed_hosts=r"api\.atlassian\.com",
-    build_headers=build_headers,
-    verify=verify,
+        base_url_template="https://api.atlassian.com/admin",
+        allowed_hosts=r"api\.atlassian\.com",
+        build_headers=build_headers,
+        verify=verify,
+    )
 )

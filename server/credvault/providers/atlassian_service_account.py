@@ -19,6 +19,7 @@ import httpx
 
 from credvault.errors import FieldViolation, InvalidArgumentError
 from credvault.model import Credentials, Verdict, utcnow
+from credvault.providers import guides
 from credvault.providers.atlassian import CURRENT_USER, EMAIL, PRODUCTS, basic_auth
 from credvault.providers.atlassian_site import (
     SITE_HOSTS,
@@ -212,67 +213,69 @@ def _config(name: str, label: str, description: str, pattern: str, example: str)
     )
 
 
-PROVIDER = ProviderSpec(
-    id="atlassian-service-account",
-    display_name=NAME,
-    auth_mode="basic",
-    docs_url="https://support.atlassian.com/user-management/docs/manage-api-tokens-for-service-accounts/",
-    fields=(
-        replace(
-            EMAIL,
-            label="service account email",
-            description="The service account's email (…@serviceaccount.atlassian.com), shown in "
-            f"{ADMIN_PAGE}. Used for basic auth.",
-            example="reports-bot@serviceaccount.atlassian.com",
+PROVIDER = guides.SERVICE_ACCOUNT.apply(
+    ProviderSpec(
+        id="atlassian-service-account",
+        display_name=NAME,
+        auth_mode="basic",
+        docs_url="https://support.atlassian.com/user-management/docs/manage-api-tokens-for-service-accounts/",
+        fields=(
+            replace(
+                EMAIL,
+                label="service account email",
+                description="The service account's email (…@serviceaccount.atlassian.com), shown in "
+                f"{ADMIN_PAGE}. Used for basic auth.",
+                example="reports-bot@serviceaccount.atlassian.com",
+            ),
+            FieldSpec(
+                name="api_token",
+                label="API token",
+                description=f"A scoped API token of the service account ({ADMIN_PAGE} > Create credentials > "
+                "API token). Tokens vary in length.",
+                location=FieldLocation.CREDENTIALS,
+                pattern=r"[\x21-\x7e]+",
+                example="ATSTT3xFfGF0T2hlcl9leGFtcGxlX3Rva2Vu",
+                max_length=4096,
+            ),
+            _config(
+                "cloud_id",
+                "cloud ID",
+                "The site's cloud ID (cloudId at https://<site>.atlassian.net/_edge/tenant_info), not the "
+                "organization ID. Give this or site.",
+                CLOUD_ID,
+                "a436116f-02ce-4520-8fbb-7301462a1674",
+            ),
+            _config(
+                "site",
+                "site",
+                "Instead of cloud_id: the site (acme or acme.atlassian.net); its cloud ID is looked up and "
+                "stored.",
+                SITE_PATTERN,
+                "acme.atlassian.net",
+            ),
+            _config("product", "product", "jira (default) or confluence.", PRODUCT_PATTERN, "jira"),
+            _config(
+                "auth",
+                "auth mode",
+                "basic (default: email and token) or bearer (the token alone as a Bearer token).",
+                r"(?i)\s*(basic|bearer)\s*",
+                "basic",
+            ),
+            _config(
+                "expires_at",
+                "token expiry",
+                "When the token expires, as chosen when it was created (1 to 365 days): a date, read as the "
+                "start of that day UTC, or an ISO-8601 time. Past it the connection is EXPIRED.",
+                r"\s*\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?\s*",
+                "2026-12-31",
+            ),
         ),
-        FieldSpec(
-            name="api_token",
-            label="API token",
-            description=f"A scoped API token of the service account ({ADMIN_PAGE} > Create credentials > "
-            "API token). Tokens vary in length.",
-            location=FieldLocation.CREDENTIALS,
-            pattern=r"[\x21-\x7e]+",
-            example="ATSTT3xFfGF0T2hlcl9leGFtcGxlX3Rva2Vu",
-            max_length=4096,
-        ),
-        _config(
-            "cloud_id",
-            "cloud ID",
-            "The site's cloud ID (cloudId at https://<site>.atlassian.net/_edge/tenant_info), not the "
-            "organization ID. Give this or site.",
-            CLOUD_ID,
-            "a436116f-02ce-4520-8fbb-7301462a1674",
-        ),
-        _config(
-            "site",
-            "site",
-            "Instead of cloud_id: the site (acme or acme.atlassian.net); its cloud ID is looked up and "
-            "stored.",
-            SITE_PATTERN,
-            "acme.atlassian.net",
-        ),
-        _config("product", "product", "jira (default) or confluence.", PRODUCT_PATTERN, "jira"),
-        _config(
-            "auth",
-            "auth mode",
-            "basic (default: email and token) or bearer (the token alone as a Bearer token).",
-            r"(?i)\s*(basic|bearer)\s*",
-            "basic",
-        ),
-        _config(
-            "expires_at",
-            "token expiry",
-            "When the token expires, as chosen when it was created (1 to 365 days): a date, read as the "
-            "start of that day UTC, or an ISO-8601 time. Past it the connection is EXPIRED.",
-            r"\s*\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?\s*",
-            "2026-12-31",
-        ),
-    ),
-    base_url_template="https://api.atlassian.com/ex/{product}/{cloud_id}",
-    allowed_hosts=rf"api\.atlassian\.com|{SITE_HOSTS}",
-    urls={"tenant_info": "https://{site}/_edge/tenant_info"},
-    build_headers=build_headers,
-    verify=verify,
-    normalise_config=normalise_config,
-    expires_at=expires_at,
+        base_url_template="https://api.atlassian.com/ex/{product}/{cloud_id}",
+        allowed_hosts=rf"api\.atlassian\.com|{SITE_HOSTS}",
+        urls={"tenant_info": "https://{site}/_edge/tenant_info"},
+        build_headers=build_headers,
+        verify=verify,
+        normalise_config=normalise_config,
+        expires_at=expires_at,
+    )
 )

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 
 from credvault.model import Credentials, Verdict
+from credvault.providers import guides
 from credvault.providers.http import json_message, rejected, send, unexpected
 from credvault.providers.spec import FieldLocation, FieldSpec, ProviderSpec, VerifyRequest
 
@@ -110,45 +111,47 @@ async def managed_orgs(request: VerifyRequest) -> str:
     return f" This key manages: {', '.join(named)}." if named else ""
 
 
-PROVIDER = ProviderSpec(
-    id="jumpcloud",
-    display_name=NAME,
-    auth_mode="api_key_header",
-    docs_url="https://jumpcloud.com/support/jumpcloud-apis",
-    fields=(
-        FieldSpec(
-            name="api_key",
-            label="API key",
-            description="An administrator's API key (Admin Portal > account menu > My API Key).",
-            location=FieldLocation.CREDENTIALS,
-            pattern=r"[\x21-\x7e]{16,256}",
-            example="jca_0000000000000000000000000000000000",
+PROVIDER = guides.JUMPCLOUD.apply(
+    ProviderSpec(
+        id="jumpcloud",
+        display_name=NAME,
+        auth_mode="api_key_header",
+        docs_url="https://jumpcloud.com/support/jumpcloud-apis",
+        fields=(
+            FieldSpec(
+                name="api_key",
+                label="API key",
+                description="An administrator's API key (Admin Portal > account menu > My API Key).",
+                location=FieldLocation.CREDENTIALS,
+                pattern=r"[\x21-\x7e]{16,256}",
+                example="jca_0000000000000000000000000000000000",
+            ),
+            FieldSpec(
+                name="org_id",
+                label="organization ID",
+                description="Only for multi-tenant administrators: the organization to act on "
+                "(sent as x-org-id).",
+                location=FieldLocation.CONFIG,
+                required=False,
+                pattern=OBJECT_ID.pattern,
+                example="60259a2ad81e1a474d4e7c83",
+            ),
+            FieldSpec(
+                name="region",
+                label="region",
+                description="us (default, console.jumpcloud.com) or eu (organizations hosted in the EU, "
+                "console.eu.jumpcloud.com).",
+                location=FieldLocation.CONFIG,
+                required=False,
+                pattern=r"(?i)\s*(us|eu)\s*",
+                example="eu",
+            ),
         ),
-        FieldSpec(
-            name="org_id",
-            label="organization ID",
-            description="Only for multi-tenant administrators: the organization to act on "
-            "(sent as x-org-id).",
-            location=FieldLocation.CONFIG,
-            required=False,
-            pattern=OBJECT_ID.pattern,
-            example="60259a2ad81e1a474d4e7c83",
-        ),
-        FieldSpec(
-            name="region",
-            label="region",
-            description="us (default, console.jumpcloud.com) or eu (organizations hosted in the EU, "
-            "console.eu.jumpcloud.com).",
-            location=FieldLocation.CONFIG,
-            required=False,
-            pattern=r"(?i)\s*(us|eu)\s*",
-            example="eu",
-        ),
-    ),
-    base_url_template="https://{console}/api",
-    derived={"console": console_host},
-    allowed_hosts=r"console(\.eu)?\.jumpcloud\.com",
-    normalise_config=normalise_config,
-    build_headers=build_headers,
-    verify=verify,
+        base_url_template="https://{console}/api",
+        derived={"console": console_host},
+        allowed_hosts=r"console(\.eu)?\.jumpcloud\.com",
+        normalise_config=normalise_config,
+        build_headers=build_headers,
+        verify=verify,
+    )
 )

@@ -31,6 +31,10 @@ class FieldSpec:
     Keep it lenient where the vendor documents no format: the test call is the real check."""
     example: str = ""
     max_length: int = 1024
+    placeholder: str = ""
+    """Text for the empty input, e.g. `jca_...` (never a real secret)."""
+    help_text: str = ""
+    """Where to find the value, in words a person who is not a developer follows."""
 
     @property
     def secret(self) -> bool:
@@ -94,6 +98,11 @@ class ProviderSpec:
     """Other URL templates verification calls besides the base URL, by name (e.g. a lookup on the
     user's site). Their hosts are checked like the base URL's; operators override them as
     `CREDVAULT_PROVIDER_URLS["<provider id>.<name>"]`."""
+
+    setup_steps: tuple[str, ...] = ()
+    """How to find or create the credentials, one step per entry, in order (shown by ListProviders)."""
+    warnings: tuple[str, ...] = ()
+    """What a person should know before starting, e.g. that a new key revokes the old one."""
 
     def field(self, location: FieldLocation, name: str) -> FieldSpec | None:
         for candidate in self.fields:
