@@ -1,4 +1,4 @@
-"""The benchmark harness (README, "Performance"): `python -m bench [--quick]`, and the reliability
+"""The benchmark harness (docs/performance.md): `python -m bench [--quick]`, and the reliability
 harnesses `python -m bench.soak` and `python -m bench.hanging_providers`.
 
 The harness reuses the tests' helpers rather than keeping copies: the provider fakes (tests/fakes) and

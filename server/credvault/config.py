@@ -1,4 +1,4 @@
-"""Settings, read from the environment in one place. Every variable is listed in the README."""
+"""Settings, read from the environment in one place. Every variable is listed in docs/configuration.md."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class VaultSettings:
 
 @dataclass(frozen=True)
 class SecuritySettings:
-    """Who may call credvault, and over what. See the README's Security section."""
+    """Who may call credvault, and over what. See docs/security.md."""
 
     tls_cert: Path | None = None
     """PEM certificate chain the gRPC port presents; with `tls_key`, turns on TLS."""

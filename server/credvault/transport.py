@@ -56,8 +56,8 @@ def check_exposure(settings: Settings) -> str | None:
     if not is_loopback(settings.listen) and not security.allow_unauthenticated:
         raise ConfigError(
             f"refusing to listen on {settings.listen} without caller authentication: anyone reaching it "
-            "could read every stored credential. Set CREDVAULT_ACCESS_POLICY (see the README's Security "
-            "section), listen on 127.0.0.1, or set CREDVAULT_ALLOW_UNAUTHENTICATED=true if something in "
+            "could read every stored credential. Set CREDVAULT_ACCESS_POLICY (see docs/security.md), "
+            "listen on 127.0.0.1, or set CREDVAULT_ALLOW_UNAUTHENTICATED=true if something in "
             "front of credvault authenticates callers"
         )
     return (

@@ -136,8 +136,8 @@ def test_token_is_sent_as_bearer_on_loopback(vaultless: CredvaultProcess):
 
 
 def test_readme_example_runs(server, key, client: Client):
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    block = readme.split("<!-- python-client:start -->")[1].split("<!-- python-client:end -->")[0]
+    page = (Path(__file__).parents[2] / "docs" / "clients.md").read_text()
+    block = page.split("<!-- python-client:start -->")[1].split("<!-- python-client:end -->")[0]
     code = re.search(r"```python\n(.*?)```", block, re.S).group(1)
     namespace = {"api_key": key, "httpx": httpx}
     exec(code.replace("127.0.0.1:50051", server.address), namespace)

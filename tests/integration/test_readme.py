@@ -1,6 +1,6 @@
 """The README's grpcurl walk-through, run as written against `credvault serve` on its embedded default,
-with the real grpcurl binary; then a restart that must keep the connection. And the README's operator
-recipes (grpcurl and curl), run as written against a server with metrics on."""
+with the real grpcurl binary; then a restart that must keep the connection. And the operator recipes
+of docs/operating.md (grpcurl and curl), run as written against a server with metrics on."""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ from conftest import server_env
 from support import CredvaultProcess
 
 README = Path(__file__).parents[2] / "README.md"
+OPERATING = Path(__file__).parents[2] / "docs" / "operating.md"
 README_ADDRESS = "127.0.0.1:50051"
 README_METRICS_ADDRESS = "127.0.0.1:9464"
 
 
-def readme_commands(block_name: str) -> list[str]:
-    """The commands of the README's ```sh block between `<!-- {block_name}:start/end -->`."""
-    text = README.read_text()
+def readme_commands(block_name: str, page: Path = README) -> list[str]:
+    """The commands of the page's ```sh block between `<!-- {block_name}:start/end -->`."""
+    text = page.read_text()
     block = text.split(f"<!-- {block_name}:start -->")[1].split(f"<!-- {block_name}:end -->")[0]
     script = re.search(r"```sh\n(.*?)```", block, re.S).group(1)
     lines = [line for line in script.replace("\\\n", " ").splitlines() if line and not line.startswith("#")]
@@ -122,7 +123,7 @@ def operated(openbao, fakes, tmp_path):
 def test_operator_recipes_run_against_a_live_server(operated):
     metrics = operated.metrics_url.removeprefix("http://").removesuffix("/metrics")
     results = {}
-    for command in readme_commands("operating"):
+    for command in readme_commands("operating", OPERATING):
         result = run(command, operated.address, metrics)
         results[command] = (result.returncode, result.stdout + result.stderr)
 

@@ -1,5 +1,5 @@
-"""The README's CreateConnection example for each provider, run with the real grpcurl against the test
-server, with the fakes knowing the README's placeholder credentials."""
+"""The CreateConnection example for each provider in docs/providers.md, run with the real grpcurl against
+the test server, with the fakes knowing the page's placeholder credentials."""
 
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ import pytest
 from fakes.atlassian import Token
 from fakes.atlassian_admin import AdminKey
 
-README = Path(__file__).parents[2] / "README.md"
+PAGE = Path(__file__).parents[2] / "docs" / "providers.md"
 ACME = "acme.atlassian.net"
 
 
 def examples() -> dict[str, str]:
-    """The README's commands by provider id."""
-    block = README.read_text().split("<!-- providers:start -->")[1].split("<!-- providers:end -->")[0]
+    """The page's commands by provider id."""
+    block = PAGE.read_text().split("<!-- providers:start -->")[1].split("<!-- providers:end -->")[0]
     script = re.search(r"```sh\n(.*?)```", block, re.S).group(1).replace("\\\n", " ")
     commands = [c.strip() for c in script.split("\n\n") if c.strip()]
     return {re.search(r'"provider": "([^"]+)"', c).group(1): c for c in commands}
@@ -62,7 +62,7 @@ def test_example_creates_a_working_connection(server, fakes, provider):
         fakes.atlassian.tokens[credentials["api_token"]] = Token(credentials["email"])
     elif provider == "atlassian-admin":
         fakes.atlassian_admin.keys[credentials["api_key"]] = AdminKey([config["org_id"]])
-    else:  # a multi-tenant JumpCloud key managing the README's organization
+    else:  # a multi-tenant JumpCloud key managing the page's organization
         fakes.jumpcloud.add_key(credentials["api_key"], orgs=[config["org_id"], "60259a2ad81e1a474d4e7c99"])
     body["tenant_id"] = f"readme-{uuid.uuid4().hex[:8]}"
     result = subprocess.run(
