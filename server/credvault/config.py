@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from credvault.errors import ConfigError
+from credvault.domain.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import sys
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from credvault.errors import ConfigError
+from credvault.domain.errors import ConfigError
 
 WILDCARDS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "[::]": "[::1]"}
 """Listen-on-every-address hosts, and the loopback address to reach them at."""

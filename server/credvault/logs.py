@@ -23,7 +23,7 @@ from typing import Any
 
 import grpc
 
-from credvault.interceptor import Behavior, Context, UnaryInterceptor, reported
+from credvault.edge.interceptor import Behavior, Context, UnaryInterceptor, reported
 
 QUIET_LOGGERS = ("httpx", "httpcore", "hpack", "urllib3", "hvac", "asyncio", "grpc")
 REQUEST_ID_KEY = "x-request-id"

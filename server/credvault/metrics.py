@@ -40,8 +40,8 @@ from prometheus_client import (
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from credvault import __version__
-from credvault.errors import ConfigError, CredvaultError
-from credvault.interceptor import Behavior, Context, UnaryInterceptor, reported
+from credvault.domain.errors import ConfigError, CredvaultError
+from credvault.edge.interceptor import Behavior, Context, UnaryInterceptor, reported
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 """Seconds: from a cached header lookup (~1 ms) to a slow provider near its timeout."""

@@ -13,21 +13,21 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer  # public as health.aio, which grpc-stubs lacks
 from grpc_reflection.v1alpha import reflection
 
-from credvault.access import AccessPolicy
-from credvault.auth import AccessInterceptor
-from credvault.cache import HeaderCache
 from credvault.config import Settings, VaultSettings
-from credvault.errors import ConfigError, CredvaultError, StoreUnavailableError
-from credvault.limits import MAX_REQUEST_BYTES
+from credvault.domain.cache import HeaderCache
+from credvault.domain.errors import ConfigError, CredvaultError, StoreUnavailableError
+from credvault.domain.service import CredentialService
+from credvault.edge.access import AccessPolicy
+from credvault.edge.auth import AccessInterceptor
+from credvault.edge.limits import MAX_REQUEST_BYTES
+from credvault.edge.servicer import CredentialVaultServicer
+from credvault.edge.status import ErrorInterceptor
+from credvault.edge.transport import server_credentials
 from credvault.logs import RequestLogInterceptor
 from credvault.metrics import Metrics
 from credvault.providers.registry import ProviderRegistry
-from credvault.service import CredentialService
-from credvault.servicer import CredentialVaultServicer
-from credvault.status import ErrorInterceptor
-from credvault.store import VaultStore
-from credvault.transport import server_credentials
 from credvault.v1 import credvault_pb2, credvault_pb2_grpc
+from credvault.vault.store import VaultStore
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from multiprocessing.synchronize import Event
 from types import FrameType
 
 from credvault.config import Settings, VaultSettings
-from credvault.errors import ConfigError
+from credvault.domain.errors import ConfigError
 from credvault.logs import configure_logging
 from credvault.metrics import serve_registry, workers_registry
 from credvault.server import serve

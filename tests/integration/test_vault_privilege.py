@@ -15,9 +15,9 @@ from conftest import server_env
 from support import ORG, CredvaultProcess
 
 from credvault.config import VaultSettings
-from credvault.store import VaultStore
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc as pb_grpc
+from credvault.vault.store import VaultStore
 
 
 @pytest.fixture(scope="module")
@@ -103,9 +103,9 @@ def test_renewal_extends_the_token_and_logs_in_again_near_its_end(openbao, short
             await long_lived.open()
             assert await long_lived.renew_token() > 60  # half of the role's 1 h, renewed
             await short.open()
-            first = short._client.token
+            first = short._session.client.token
             assert 0 < await short.renew_token() <= 1.5  # renewal can't help any more: logged in again
-            assert short._client.token != first
+            assert short._session.client.token != first
         finally:
             long_lived.close()
             short.close()

@@ -17,9 +17,9 @@ import requests
 from support import free_port
 
 from credvault.config import VaultSettings
-from credvault.errors import AlreadyExistsError, StoreUnavailableError
-from credvault.model import ConnectionRecord, Credentials, Status
-from credvault.store import VaultStore
+from credvault.domain.errors import AlreadyExistsError, StoreUnavailableError
+from credvault.domain.model import ConnectionRecord, Credentials, Status
+from credvault.vault.store import VaultStore
 
 
 @dataclass

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from site_inputs import HOSTILE_SITES, PASTED_FORMS
 
-from credvault.errors import InvalidArgumentError
-from credvault.model import Credentials
+from credvault.domain.errors import InvalidArgumentError
+from credvault.domain.model import Credentials
 from credvault.providers import atlassian, atlassian_admin, atlassian_service_account
 from credvault.providers.atlassian_site import SiteError, normalise_site
 from credvault.providers.registry import ProviderRegistry

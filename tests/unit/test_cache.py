@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from credvault.cache import HeaderCache
-from credvault.model import AuthHeaders
+from credvault.domain.cache import HeaderCache
+from credvault.domain.model import AuthHeaders
 
 START = 1_800_000_000.0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from credvault.config import from_env
-from credvault.errors import ConfigError
+from credvault.domain.errors import ConfigError
 
 
 def test_defaults():

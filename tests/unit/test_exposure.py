@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from credvault.access import AccessPolicy
 from credvault.config import from_env
-from credvault.errors import ConfigError
-from credvault.transport import check_exposure, is_loopback
+from credvault.domain.errors import ConfigError
+from credvault.edge.access import AccessPolicy
+from credvault.edge.transport import check_exposure, is_loopback
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from credvault.errors import ConfigError
+from credvault.domain.errors import ConfigError
 from credvault.healthcheck import local_address
 
 

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credvault.errors import InvalidArgumentError
-from credvault.model import Credentials, Verdict
+from credvault.domain.errors import InvalidArgumentError
+from credvault.domain.model import Credentials, Verdict
 from credvault.providers.registry import ProviderRegistry
 from credvault.providers.spec import FieldLocation, FieldSpec, ProviderSpec, VerifyRequest
 

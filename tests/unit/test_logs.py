@@ -11,7 +11,7 @@ import pytest
 from credvault.config import VaultSettings
 from credvault.logs import JsonFormatter, RequestIdFilter, choose_request_id, request_id
 from credvault.metrics import Metrics
-from credvault.store import VaultStore
+from credvault.vault.store import VaultStore
 
 
 @pytest.mark.parametrize(

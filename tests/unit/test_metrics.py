@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from credvault.errors import NotFoundError
+from credvault.domain.errors import NotFoundError
 from credvault.metrics import Metrics
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from credvault.model import Credentials, Verdict
+from credvault.domain.model import Credentials, Verdict
 from credvault.providers import atlassian, atlassian_admin, atlassian_service_account, jumpcloud
 from credvault.providers.http import reset_seconds
 from credvault.providers.registry import ProviderRegistry

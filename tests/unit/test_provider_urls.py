@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from credvault.errors import ConfigError
+from credvault.domain.errors import ConfigError
 from credvault.providers import atlassian_service_account, jumpcloud
 from credvault.providers.registry import ProviderRegistry
 

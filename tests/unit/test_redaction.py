@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from credvault.config import from_env
-from credvault.model import AuthHeaders, Credentials
+from credvault.domain.model import AuthHeaders, Credentials
 from credvault.providers.spec import VerifyRequest
 
 SECRET = "s3cr3t-value-that-must-not-show"

@@ -7,8 +7,8 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
-from credvault.errors import ConfigError, InvalidArgumentError
-from credvault.model import Credentials
+from credvault.domain.errors import ConfigError, InvalidArgumentError
+from credvault.domain.model import Credentials
 from credvault.providers.jumpcloud import PROVIDER as JUMPCLOUD
 from credvault.providers.registry import ProviderRegistry, load_entry_points
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from credvault.config import VaultSettings, from_env
-from credvault.store import VaultStore
+from credvault.vault.store import VaultStore
 
 AUTH = {"VAULT_ROLE_ID": "r", "VAULT_SECRET_ID": "s"}
 

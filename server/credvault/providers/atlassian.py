@@ -14,8 +14,8 @@ from collections.abc import Mapping
 
 import httpx
 
-from credvault.errors import FieldViolation, InvalidArgumentError
-from credvault.model import Credentials, Verdict
+from credvault.domain.errors import FieldViolation, InvalidArgumentError
+from credvault.domain.model import Credentials, Verdict
 from credvault.providers import guides
 from credvault.providers.atlassian_site import (
     SITE_HOSTS,

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from credvault.model import Credentials, Verdict
+from credvault.domain.model import Credentials, Verdict
 from credvault.providers import guides
 from credvault.providers.atlassian_site import body_text
 from credvault.providers.http import rejected, send, unexpected

@@ -17,8 +17,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import httpx
 
-from credvault.errors import FieldViolation, InvalidArgumentError
-from credvault.model import Credentials, Verdict, utcnow
+from credvault.domain.errors import FieldViolation, InvalidArgumentError
+from credvault.domain.model import Credentials, Verdict, utcnow
 from credvault.providers import guides
 from credvault.providers.atlassian import CURRENT_USER, EMAIL, PRODUCTS, basic_auth
 from credvault.providers.atlassian_site import (

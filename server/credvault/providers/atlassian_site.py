@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from credvault.errors import FieldViolation
+from credvault.domain.errors import FieldViolation
 
 CLOUD_DOMAINS = ("atlassian.net", "jira.com", "atlassian-us-gov-mod.net")
 """Where Atlassian Cloud sites live: `atlassian.net`, legacy `jira.com` sites, and the US government

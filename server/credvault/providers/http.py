@@ -7,16 +7,16 @@ Translated here, for every provider alike: timeouts and connection errors, 5xx (
 
 from __future__ import annotations
 
-import email.utils
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import httpx
 
-from credvault.errors import ProviderUnavailableError, RateLimitedError
-from credvault.model import Verdict
+from credvault.domain.errors import ProviderUnavailableError, RateLimitedError
+from credvault.domain.model import Verdict
 from credvault.providers.spec import VerifyRequest
+from credvault.retry_after import retry_after_seconds
 
 
 async def send(
@@ -73,20 +73,6 @@ async def send(
             retry_after=retry_after,
         )
     return response
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Parses Retry-After as seconds or as an HTTP date; None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def reset_seconds(value: str | None) -> float | None:

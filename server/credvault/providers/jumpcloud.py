@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from credvault.model import Credentials, Verdict
+from credvault.domain.model import Credentials, Verdict
 from credvault.providers import guides
 from credvault.providers.http import json_message, rejected, send, unexpected
 from credvault.providers.spec import FieldLocation, FieldSpec, ProviderSpec, VerifyRequest

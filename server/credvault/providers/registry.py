@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from urllib.parse import urlsplit
 
-from credvault.errors import ConfigError, FieldViolation, InvalidArgumentError
-from credvault.model import Credentials
+from credvault.domain.errors import ConfigError, FieldViolation, InvalidArgumentError
+from credvault.domain.model import Credentials
 from credvault.providers.spec import FieldLocation, FieldSpec, ProviderSpec
 
 ENTRY_POINT_GROUP = "credvault.providers"

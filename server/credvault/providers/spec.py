@@ -9,7 +9,7 @@ from datetime import datetime
 
 import httpx
 
-from credvault.model import Credentials, Verdict
+from credvault.domain.model import Credentials, Verdict
 
 
 class FieldLocation(enum.Enum):

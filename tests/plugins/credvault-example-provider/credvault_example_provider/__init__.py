@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from credvault.model import Credentials, Verdict
+from credvault.domain.model import Credentials, Verdict
 from credvault.providers import FieldLocation, FieldSpec, ProviderSpec, VerifyRequest
 from credvault.providers.http import rejected, send, unexpected
 

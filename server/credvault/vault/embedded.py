@@ -25,8 +25,8 @@ import hvac.exceptions
 import requests
 
 from credvault.config import VaultSettings
-from credvault.errors import ConfigError
-from credvault.policy import policy_text
+from credvault.domain.errors import ConfigError
+from credvault.vault.policy import policy_text
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
-from credvault.errors import FieldViolation, InvalidArgumentError
+from credvault.domain.errors import FieldViolation, InvalidArgumentError
 
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_STRING = 4096

@@ -4,7 +4,7 @@ CredentialVault RPC, run before the servicer so that nothing reaches Vault or a 
 Order per call: identify the caller (UNAUTHENTICATED without a valid identity), check the access policy
 for the method and the request's tenant (PERMISSION_DENIED), check the request's sizes
 (INVALID_ARGUMENT), run the RPC, write one audit record. Errors are raised as credvault errors, which
-`credvault.status.ErrorInterceptor` (the outer interceptor) turns into statuses.
+`credvault.edge.status.ErrorInterceptor` (the outer interceptor) turns into statuses.
 
 Identity: an `authorization: Bearer <token>` header, when sent, must be valid and names the caller;
 otherwise the client certificate's common name or subject alternative names (mTLS) do. Health checks
@@ -20,17 +20,17 @@ from typing import Any
 
 from google.protobuf.message import DecodeError
 
-from credvault.access import AccessPolicy
-from credvault.audit import AuditRecord, emit
-from credvault.errors import (
+from credvault.domain.errors import (
     CredvaultError,
     FieldViolation,
     InvalidArgumentError,
     PermissionDeniedError,
     UnauthenticatedError,
 )
-from credvault.interceptor import Behavior, Context, Deserializer, UnaryInterceptor
-from credvault.limits import check_request
+from credvault.edge.access import AccessPolicy
+from credvault.edge.audit import AuditRecord, emit
+from credvault.edge.interceptor import Behavior, Context, Deserializer, UnaryInterceptor
+from credvault.edge.limits import check_request
 from credvault.v1 import credvault_pb2
 
 SERVICE_PREFIX = f"/{credvault_pb2.DESCRIPTOR.services_by_name['CredentialVault'].full_name}/"

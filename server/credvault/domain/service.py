@@ -6,7 +6,6 @@ import asyncio
 import base64
 import binascii
 import logging
-import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
@@ -14,38 +13,34 @@ from datetime import datetime
 
 import httpx
 
-from credvault.cache import HeaderCache, Key
-from credvault.errors import (
+from credvault.domain.cache import HeaderCache, Key
+from credvault.domain.errors import (
     AlreadyExistsError,
-    CredvaultError,
     FailedPreconditionError,
     FieldViolation,
     InvalidArgumentError,
     NotFoundError,
-    UnavailableError,
 )
-from credvault.model import (
+from credvault.domain.model import (
     AuthHeaders,
     ConnectionRecord,
-    Credentials,
     Deadline,
     Outcome,
     Status,
-    Verdict,
     id_violation,
     utcnow,
 )
+from credvault.domain.refresh import HeaderRefresh
+from credvault.domain.verification import VerificationObserver, Verifier, expired_verdict
 from credvault.providers.registry import ProviderRegistry, check_labels
-from credvault.providers.spec import ProviderSpec, VerifyRequest
-from credvault.store import StoredConnection, VaultStore, not_found
+from credvault.providers.spec import ProviderSpec
+from credvault.vault.store import StoredConnection, VaultStore, not_found
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 UPDATABLE = ("credentials", "config", "labels")
-VerificationObserver = Callable[[str, str, str, float], None]
-"""Told of each verification: provider id, result (ok, rejected, error), reason, seconds (metrics)."""
 
 
 class CredentialService:
@@ -62,14 +57,12 @@ class CredentialService:
     ) -> None:
         self._registry = registry
         self._cache = cache if cache is not None else HeaderCache(size=0, ttl=0)
-        self._refreshing: dict[Key, asyncio.Task[None]] = {}
+        self._refresh = HeaderRefresh(self._cache, self._load_headers)
         self._store = store
-        self._http = http
-        self._verify_timeout = verify_timeout
-        self._verifications = asyncio.Semaphore(max_verifications)
-        """Bounds the provider calls in flight, so a hanging provider can't take every connection."""
+        self._verifier = Verifier(
+            registry, http, verify_timeout, max_verifications, clock, observe_verification
+        )
         self._clock = clock
-        self._observe_verification = observe_verification
 
     def providers(self) -> list[ProviderSpec]:
         return self._registry.all()
@@ -99,7 +92,7 @@ class CredentialService:
         connection_id = connection_id or str(uuid.uuid4())
         if await self._store.exists(tenant_id, connection_id, deadline.remaining()):
             raise AlreadyExistsError(f"connection {connection_id} already exists for tenant {tenant_id}")
-        outcome, learnt = await self._checked(spec, secret, normalised, deadline)
+        outcome, learnt = await self._verifier.checked(spec, secret, normalised, deadline)
         now = self._clock()
         record = ConnectionRecord(
             tenant_id=tenant_id,
@@ -178,7 +171,7 @@ class CredentialService:
                 changes.get("credentials", secret),
                 changes.get("config", record.config),
             )
-            outcome, learnt = await self._checked(spec, secret, normalised, deadline)
+            outcome, learnt = await self._verifier.checked(spec, secret, normalised, deadline)
             record = replace(record, config=learnt.config, expires_at=learnt.expires_at).with_outcome(
                 outcome, now
             )
@@ -218,8 +211,8 @@ class CredentialService:
         spec = self._spec_of(stored.record)
         current = self._current(stored.record)
         if current.status is Status.EXPIRED:  # no point asking the provider about an expired token
-            return replace(current, last_outcome=Outcome.of(_expired_verdict(current), self._clock()))
-        verdict = await self._verify(spec, stored.credentials, stored.record.config, deadline)
+            return replace(current, last_outcome=Outcome.of(expired_verdict(current), self._clock()))
+        verdict = await self._verifier.verify(spec, stored.credentials, stored.record.config, deadline)
         now = self._clock()
         record = stored.record.with_outcome(Outcome.of(verdict, now), now)
         try:
@@ -245,7 +238,7 @@ class CredentialService:
         if cached is not None:
             auth, due = cached
             if due:
-                self._refresh_soon(key)
+                self._refresh.soon(key)
             return auth
         ticket = self._cache.ticket()
         auth = self._headers_of(await self._read(tenant_id, connection_id, deadline))
@@ -280,23 +273,8 @@ class CredentialService:
             expires_at=record.expires_at,
         )
 
-    def _refresh_soon(self, key: Key) -> None:
-        """Re-reads a cached connection in the background, one read per connection at a time."""
-        if key not in self._refreshing:
-            task = asyncio.get_running_loop().create_task(self._refresh(key))
-            self._refreshing[key] = task
-            task.add_done_callback(lambda _: self._refreshing.pop(key, None))
-
-    async def _refresh(self, key: Key) -> None:
-        ticket = self._cache.ticket()
-        try:
-            auth = self._headers_of(await self._store.read(*key, deadline=None))
-        except (NotFoundError, FailedPreconditionError):
-            self._cache.invalidate(key)  # deleted, expired or invalid: the next call reads and says so
-        except CredvaultError as error:  # Vault trouble: the entry still expires at its TTL
-            log.warning("could not refresh cached auth headers (%s)", error.reason)
-        else:
-            self._cache.put(key, auth, ticket)
+    async def _load_headers(self, key: Key) -> AuthHeaders:
+        return self._headers_of(await self._store.read(*key, deadline=None))
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -328,101 +306,6 @@ class CredentialService:
                 metadata={"provider": record.provider},
             )
         return spec
-
-    async def _checked(
-        self, spec: ProviderSpec, secret: Credentials, config: Mapping[str, str], deadline: Deadline
-    ) -> tuple[Outcome, Verdict]:
-        """Verifies new credentials; raises FAILED_PRECONDITION with the provider's reason and hint when
-        they are rejected or already expired. Returns the outcome and the verdict with the config and
-        expiry to store."""
-        stated_expiry = spec.expires_at(config) if spec.expires_at else None
-        if stated_expiry is not None and stated_expiry <= self._clock():
-            raise FailedPreconditionError(
-                f"config.expires_at says the credentials expired at {stated_expiry:%Y-%m-%d %H:%M} UTC; "
-                "create a new token and give its expiry in config.expires_at",
-                reason="CREDENTIALS_EXPIRED",
-                metadata={"provider": spec.id},
-                help_url=spec.docs_url,
-            )
-        verdict = await self._verify(spec, secret, config, deadline)
-        now = self._clock()
-        meta = {"provider": spec.id, "provider_http_status": str(verdict.http_status)}
-        if not verdict.ok:
-            raise FailedPreconditionError(
-                f"{spec.display_name} rejected the credentials (HTTP {verdict.http_status}, "
-                f"{verdict.reason}): {verdict.hint}",
-                reason=verdict.reason,
-                metadata={**meta, "hint": verdict.hint},
-                help_url=spec.docs_url,
-            )
-        learnt_config = {**config, **verdict.config}
-        expires_at = verdict.expires_at or (spec.expires_at(learnt_config) if spec.expires_at else None)
-        if expires_at is not None and expires_at <= now:
-            raise FailedPreconditionError(
-                f"the credentials expired at {expires_at:%Y-%m-%d %H:%M} UTC; create a new token",
-                reason="CREDENTIALS_EXPIRED",
-                metadata=meta,
-                help_url=spec.docs_url,
-            )
-        return Outcome.of(verdict, now), replace(verdict, config=learnt_config, expires_at=expires_at)
-
-    async def _verify(
-        self, spec: ProviderSpec, secret: Credentials, config: Mapping[str, str], deadline: Deadline
-    ) -> Verdict:
-        wait = deadline.remaining(cap=self._verify_timeout) or 0.0
-        try:
-            # Give up a little before the deadline, so the caller hears why rather than DEADLINE_EXCEEDED.
-            async with asyncio.timeout(max(wait - min(0.1, wait / 10), 0.0)):
-                await self._verifications.acquire()
-        except TimeoutError:
-            raise UnavailableError(
-                "too many provider checks are in progress on this server; try again shortly",
-                reason="VERIFICATIONS_BUSY",
-                metadata={"provider": spec.id},
-                retry_after=1.0,
-            ) from None
-        try:
-            return await self._verify_now(spec, secret, config, deadline)
-        finally:
-            self._verifications.release()
-
-    async def _verify_now(
-        self, spec: ProviderSpec, secret: Credentials, config: Mapping[str, str], deadline: Deadline
-    ) -> Verdict:
-        timeout = deadline.remaining(cap=self._verify_timeout) or 0.0
-        request = VerifyRequest(
-            http=self._http,
-            credentials=secret,
-            config=config,
-            base_url=self._registry.base_url(spec, config),
-            headers=spec.build_headers(secret, config),
-            timeout=max(timeout - 0.05, 0.01),
-            render_base_url=lambda other: self._registry.base_url(spec, other),
-            render_url=lambda name, other: self._registry.url(spec, name, other),
-        )
-        started = time.perf_counter()
-        try:
-            verdict = await spec.verify(request)
-        except CredvaultError as error:
-            error.metadata["provider"] = spec.id
-            self._observe_verification(spec.id, "error", error.reason, time.perf_counter() - started)
-            raise
-        except asyncio.CancelledError:  # the caller gave up (deadline or cancel) before the provider answered
-            self._observe_verification(spec.id, "error", "CANCELLED", time.perf_counter() - started)
-            raise
-        result = "ok" if verdict.ok else "rejected"
-        self._observe_verification(spec.id, result, verdict.reason, time.perf_counter() - started)
-        return verdict
-
-
-def _expired_verdict(record: ConnectionRecord) -> Verdict:
-    when = f" at {record.expires_at:%Y-%m-%d %H:%M} UTC" if record.expires_at else ""
-    return Verdict(
-        ok=False,
-        reason="CREDENTIALS_EXPIRED",
-        hint=f"The credentials expired{when}; create a new token and pass it (with its new expiry) "
-        "to UpdateConnection.",
-    )
 
 
 def _id_violations(tenant_id: str, connection_id: str) -> list[FieldViolation]:

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from credvault.errors import ConfigError
-from credvault.model import ID_PATTERN
+from credvault.domain.errors import ConfigError
+from credvault.domain.model import ID_PATTERN
 from credvault.v1 import credvault_pb2
 
 METHODS = frozenset(m.name for m in credvault_pb2.DESCRIPTOR.services_by_name["CredentialVault"].methods)

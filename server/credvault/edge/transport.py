@@ -9,7 +9,7 @@ from pathlib import Path
 import grpc
 
 from credvault.config import SecuritySettings, Settings
-from credvault.errors import ConfigError
+from credvault.domain.errors import ConfigError
 
 LOCAL_NAMES = frozenset({"localhost", "ip6-localhost"})
 

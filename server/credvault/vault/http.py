@@ -13,8 +13,8 @@ import hvac.exceptions
 import requests
 from hvac.adapters import JSONAdapter
 
-from credvault.errors import CredvaultError, StoreUnavailableError
-from credvault.providers.http import retry_after_seconds
+from credvault.domain.errors import CredvaultError, StoreUnavailableError
+from credvault.retry_after import retry_after_seconds
 
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
-"""Connections in Vault (KV v2) through hvac: one entry per connection holding its credentials and its
-non-secret record together, so every write is atomic.
+"""credvault's session with Vault through hvac: login (token or AppRole), token renewal, finding the
+active node, and running each call with retries within the caller's deadline.
 
 hvac is synchronous, so each call runs on a small dedicated thread pool, with hvac's own timeout (a
 cancelled coroutine does not stop a thread blocked in a request). hvac's and requests' exceptions are
-translated into credvault's by `credvault.vault_http`, and only there.
+translated into credvault's by `credvault.vault.http`, and only there.
 
 Vault clusters (HA, integrated Raft storage): `VAULT_ADDR` may name every node. Every request goes to
 the node that is active, so a read made by any replica after any acknowledged write sees it (a standby
@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from typing import TypeVar
 
 import hvac
@@ -32,22 +31,15 @@ import hvac.exceptions
 import requests
 
 from credvault.config import VaultSettings
-from credvault.errors import (
-    AlreadyExistsError,
-    ConfigError,
-    ConflictError,
-    NotFoundError,
-    StoreUnavailableError,
-)
-from credvault.model import ConnectionRecord, Credentials
-from credvault.vault_http import DeadlineAdapter, Transient, vault_errors
+from credvault.domain.errors import ConfigError, StoreUnavailableError
+from credvault.vault.http import DeadlineAdapter, Transient, vault_errors
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Timer = Callable[[str], AbstractContextManager[object]]
 """Wraps each Vault call, given its operation name (metrics)."""
 MIN_TOKEN_TTL = 60.0
-"""Seconds of token life below which the store logs in again instead of renewing."""
+"""Seconds of token life below which the session logs in again instead of renewing."""
 MAX_ATTEMPTS = 6
 """Tries of one Vault request in all, when its answers are transient (and the deadline allows)."""
 BACKOFF = (0.05, 0.1, 0.2, 0.4, 0.8)
@@ -61,24 +53,12 @@ PROBE_TIMEOUT = 1.0
 """Seconds one `sys/leader` probe may take while looking for the active node."""
 
 
-@dataclass(frozen=True)
-class StoredConnection:
-    record: ConnectionRecord
-    credentials: Credentials
-    version: int
-    """The KV version read; an update must name it (check-and-set)."""
-
-
-class _CasMismatch(Exception):
-    """Vault refused a check-and-set write: someone else wrote first."""
-
-
 class _LoginRefused(Exception):
     """Vault refused credvault's AppRole credentials or token: a configuration error, not an outage."""
 
 
-class VaultStore:
-    """The connections of every tenant, under `<mount>/<prefix>/<tenant_id>/<connection_id>`."""
+class VaultSession:
+    """One logged-in hvac client pointed at Vault's active node, and the pool its calls run on."""
 
     def __init__(self, settings: VaultSettings, timed: Timer = lambda _operation: nullcontext()) -> None:
         if not settings.addresses:
@@ -102,7 +82,6 @@ class VaultStore:
         )
         self._probe = requests.Session()
         self._probe.trust_env = False
-        self._kv = self._client.secrets.kv.v2
         self._executor = ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="vault")
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -111,7 +90,7 @@ class VaultStore:
         """Logs in (AppRole) and makes sure the KV v2 mount exists. Raises ConfigError when Vault
         refuses credvault's credentials, StoreUnavailableError when Vault can't be used just now."""
         try:
-            await self._run("login", self._open_sync, deadline=deadline)
+            await self.run("login", self._open_sync, deadline=deadline)
         except _LoginRefused as refused:
             raise ConfigError(str(refused)) from None
 
@@ -161,7 +140,7 @@ class VaultStore:
     async def renew_token(self) -> float:
         """Renews the service's token, or logs in again when it can't be; returns seconds until the
         next renewal is due (0 when the token does not expire)."""
-        return await self._run("renew_token", self._renew_sync, deadline=None)
+        return await self.run("renew_token", self._renew_sync, deadline=None)
 
     def _renew_sync(self) -> float:
         info = self._client.auth.token.lookup_self()["data"]
@@ -184,148 +163,19 @@ class VaultStore:
             if self._client.sys.read_seal_status().get("sealed"):
                 raise StoreUnavailableError("Vault is sealed; unseal it", reason="VAULT_SEALED")
 
-        await self._run("health", check, deadline)
+        await self.run("health", check, deadline)
+
+    @property
+    def client(self) -> hvac.Client:
+        """The hvac client; call it only inside `run`, which keeps it on the active node and logged in."""
+        return self._client
 
     @property
     def address(self) -> str:
         """The Vault node requests go to now."""
         return str(self._client.url)
 
-    # -- connections -------------------------------------------------------------------------------
-
-    async def create(self, record: ConnectionRecord, credentials: Credentials, deadline: float | None) -> int:
-        """Writes a new connection; ALREADY_EXISTS when the id is taken (check-and-set 0)."""
-
-        def write() -> int:
-            try:
-                return self._write(record, credentials, cas=0)
-            except _CasMismatch:
-                mine = self._own_write(record, credentials)
-                if mine is not None:
-                    return mine  # an earlier try was applied but its answer was lost
-                raise AlreadyExistsError(
-                    f"connection {record.connection_id} already exists for tenant {record.tenant_id}"
-                ) from None
-
-        return await self._run("create", write, deadline)
-
-    async def replace(
-        self, record: ConnectionRecord, credentials: Credentials, version: int, deadline: float | None
-    ) -> int:
-        """Replaces version `version`; ABORTED when another write came first."""
-
-        def write() -> int:
-            try:
-                return self._write(record, credentials, cas=version)
-            except _CasMismatch:
-                mine = self._own_write(record, credentials)
-                if mine is not None:
-                    return mine
-                raise ConflictError(
-                    f"connection {record.connection_id} was changed concurrently; read it and try again"
-                ) from None
-
-        return await self._run("replace", write, deadline)
-
-    async def read(self, tenant_id: str, connection_id: str, deadline: float | None) -> StoredConnection:
-        def read() -> StoredConnection:
-            try:
-                answer = self._kv.read_secret_version(
-                    path=self._path(tenant_id, connection_id),
-                    mount_point=self._settings.mount,
-                    raise_on_deleted_version=True,
-                )
-            except hvac.exceptions.InvalidPath:
-                raise not_found(tenant_id, connection_id) from None
-            data = answer["data"]
-            return StoredConnection(
-                record=ConnectionRecord.from_dict(tenant_id, connection_id, data["data"]["connection"]),
-                credentials=Credentials(data["data"]["credentials"]),
-                version=int(data["metadata"]["version"]),
-            )
-
-        return await self._run("read", read, deadline)
-
-    async def exists(self, tenant_id: str, connection_id: str, deadline: float | None) -> bool:
-        def exists() -> bool:
-            try:
-                self._kv.read_secret_metadata(
-                    path=self._path(tenant_id, connection_id), mount_point=self._settings.mount
-                )
-            except hvac.exceptions.InvalidPath:
-                return False
-            return True
-
-        return await self._run("exists", exists, deadline)
-
-    async def delete(self, tenant_id: str, connection_id: str, deadline: float | None) -> bool:
-        """Removes the connection's metadata and every version; False when there was none."""
-
-        tried = False
-
-        def delete() -> bool:
-            nonlocal tried
-            path = self._path(tenant_id, connection_id)
-            try:
-                self._kv.read_secret_metadata(path=path, mount_point=self._settings.mount)
-            except hvac.exceptions.InvalidPath:
-                return tried  # gone: by this call when an earlier try was sent
-            tried = True
-            self._kv.delete_metadata_and_all_versions(path=path, mount_point=self._settings.mount)
-            return True
-
-        return await self._run("delete", delete, deadline)
-
-    async def list_ids(self, tenant_id: str, deadline: float | None) -> list[str]:
-        """Every connection id of the tenant, sorted."""
-
-        def list_ids() -> list[str]:
-            try:
-                answer = self._kv.list_secrets(
-                    path=f"{self._settings.prefix}/{tenant_id}", mount_point=self._settings.mount
-                )
-            except hvac.exceptions.InvalidPath:
-                return []
-            return sorted(key for key in answer["data"]["keys"] if not key.endswith("/"))
-
-        return await self._run("list", list_ids, deadline)
-
-    # -- plumbing ----------------------------------------------------------------------------------
-
-    def _path(self, tenant_id: str, connection_id: str) -> str:
-        return f"{self._settings.prefix}/{tenant_id}/{connection_id}"
-
-    def _write(self, record: ConnectionRecord, credentials: Credentials, cas: int) -> int:
-        try:
-            answer = self._kv.create_or_update_secret(
-                path=self._path(record.tenant_id, record.connection_id),
-                secret={"connection": record.to_dict(), "credentials": credentials.reveal()},
-                cas=cas,
-                mount_point=self._settings.mount,
-            )
-        except hvac.exceptions.InvalidRequest as exc:
-            if "check-and-set" in str(exc):
-                raise _CasMismatch() from None
-            raise
-        return int(answer["data"]["version"])
-
-    def _own_write(self, record: ConnectionRecord, credentials: Credentials) -> int | None:
-        """The version holding exactly this write, when a check-and-set refusal was caused by an
-        earlier try of the same write (its answer lost on the way back); None otherwise."""
-        try:
-            answer = self._kv.read_secret_version(
-                path=self._path(record.tenant_id, record.connection_id),
-                mount_point=self._settings.mount,
-                raise_on_deleted_version=True,
-            )
-        except hvac.exceptions.InvalidPath:
-            return None
-        data = answer["data"]
-        if data["data"] == {"connection": record.to_dict(), "credentials": credentials.reveal()}:
-            return int(data["metadata"]["version"])
-        return None
-
-    async def _run(self, operation: str, call: Callable[[], T], deadline: float | None) -> T:
+    async def run(self, operation: str, call: Callable[[], T], deadline: float | None) -> T:
         """Runs a synchronous Vault call on the pool, within `deadline` seconds when given. The thread
         sees the caller's context variables (the request id its log lines carry)."""
         loop = asyncio.get_running_loop()
@@ -415,7 +265,3 @@ class VaultStore:
                     log.warning("Vault's active node is now %s", address)
                     self._client.url = address
                 return
-
-
-def not_found(tenant_id: str, connection_id: str) -> NotFoundError:
-    return NotFoundError(f"no connection {connection_id} for tenant {tenant_id}")

@@ -6,5 +6,5 @@ from importlib.resources import files
 
 
 def policy_text(mount: str, prefix: str) -> str:
-    template = files("credvault").joinpath("vault-policy.hcl").read_text()
+    template = files("credvault.vault").joinpath("vault-policy.hcl").read_text()
     return template.replace("{mount}", mount).replace("{prefix}", prefix)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from credvault.errors import FieldViolation
+from credvault.domain.errors import FieldViolation
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 """Tenant and connection ids: a letter or digit, then letters, digits, '.', '_' or '-'; 128 at most.

@@ -1,7 +1,7 @@
 """The one exception tree of credvault.
 
 Each error carries the name of the gRPC status code it maps to and, where it helps a client, a
-machine-readable reason, metadata and a retry delay; `credvault.status` turns them into statuses.
+machine-readable reason, metadata and a retry delay; `credvault.edge.status` turns them into statuses.
 Messages never contain a credential or an echoed field value.
 """
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from cachetools import TLRUCache
 
-from credvault.model import AuthHeaders
+from credvault.domain.model import AuthHeaders
 
 REFRESH_AFTER = 0.8
 """The share of the TTL after which an entry in use is re-read in the background. Late, so a hot entry

@@ -15,8 +15,8 @@ from google.protobuf import duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from credvault.errors import CredvaultError, InvalidArgumentError
-from credvault.interceptor import Behavior, Context, UnaryInterceptor
+from credvault.domain.errors import CredvaultError, InvalidArgumentError
+from credvault.edge.interceptor import Behavior, Context, UnaryInterceptor
 
 log = logging.getLogger(__name__)
 

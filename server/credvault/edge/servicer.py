@@ -1,5 +1,5 @@
 """The gRPC face of the service: turns requests into service calls and records into messages.
-Knows nothing of Vault or HTTP; errors are mapped by `credvault.status`."""
+Knows nothing of Vault or HTTP; errors are mapped by `credvault.edge.status`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from datetime import datetime
 import grpc
 from google.protobuf import timestamp_pb2
 
-from credvault.errors import FieldViolation, InvalidArgumentError
-from credvault.interceptor import Context
-from credvault.model import ConnectionRecord, Deadline, Outcome, Status
+from credvault.domain.errors import FieldViolation, InvalidArgumentError
+from credvault.domain.model import ConnectionRecord, Deadline, Outcome, Status
+from credvault.domain.service import UPDATABLE, CredentialService
+from credvault.edge.interceptor import Context
 from credvault.providers.spec import FieldLocation, ProviderSpec
-from credvault.service import UPDATABLE, CredentialService
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc as pb_grpc
 
