@@ -14,6 +14,7 @@ from datetime import datetime
 import httpx
 
 from credvault.domain.cache import HeaderCache, Key
+from credvault.domain.connections import ConnectionStore, StoredConnection, not_found
 from credvault.domain.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -34,7 +35,6 @@ from credvault.domain.refresh import HeaderRefresh
 from credvault.domain.verification import VerificationObserver, Verifier, expired_verdict
 from credvault.providers.registry import ProviderRegistry, check_labels
 from credvault.providers.spec import ProviderSpec
-from credvault.vault.store import StoredConnection, VaultStore, not_found
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class CredentialService:
     def __init__(
         self,
         registry: ProviderRegistry,
-        store: VaultStore,
+        store: ConnectionStore,
         http: httpx.AsyncClient,
         verify_timeout: float,
         max_verifications: int = 64,

@@ -7,25 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass
 from typing import TypeVar
 
 import hvac.exceptions
 
 from credvault.config import VaultSettings
-from credvault.domain.errors import AlreadyExistsError, ConflictError, NotFoundError
+from credvault.domain.connections import StoredConnection, not_found
+from credvault.domain.errors import AlreadyExistsError, ConflictError
 from credvault.domain.model import ConnectionRecord, Credentials
 from credvault.vault.session import Timer, VaultSession
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class StoredConnection:
-    record: ConnectionRecord
-    credentials: Credentials
-    version: int
-    """The KV version read; an update must name it (check-and-set)."""
 
 
 class _CasMismatch(Exception):
@@ -33,7 +25,8 @@ class _CasMismatch(Exception):
 
 
 class VaultStore:
-    """The connections of every tenant, under `<mount>/<prefix>/<tenant_id>/<connection_id>`."""
+    """The connections of every tenant, under `<mount>/<prefix>/<tenant_id>/<connection_id>`: the
+    `ConnectionStore` the server runs."""
 
     def __init__(self, settings: VaultSettings, timed: Timer = lambda _operation: nullcontext()) -> None:
         self._settings = settings
@@ -196,7 +189,3 @@ class VaultStore:
         if data["data"] == {"connection": record.to_dict(), "credentials": credentials.reveal()}:
             return int(data["metadata"]["version"])
         return None
-
-
-def not_found(tenant_id: str, connection_id: str) -> NotFoundError:
-    return NotFoundError(f"no connection {connection_id} for tenant {tenant_id}")
