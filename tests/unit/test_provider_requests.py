@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from credvault.domain.model import Credentials, Verdict
-from credvault.providers import atlassian, atlassian_admin, atlassian_service_account, jumpcloud
+from credvault.providers import atlassian, atlassian_admin, atlassian_service_account, check, jumpcloud
 from credvault.providers.http import reset_seconds
 from credvault.providers.registry import ProviderRegistry
 from credvault.providers.spec import ProviderSpec, VerifyRequest
@@ -39,12 +39,12 @@ def run_verify(
                 credentials=Credentials(secret),
                 config=normalised,
                 base_url=registry.base_url(spec, normalised),
-                headers=spec.build_headers(secret, normalised),
+                headers=spec.authorization(secret, normalised).headers,
                 timeout=5.0,
                 render_base_url=lambda other: registry.base_url(spec, other),
                 render_url=lambda name, other: registry.url(spec, name, other),
             )
-            return await spec.verify(request)
+            return await check.verify(spec, request)
 
     return asyncio.run(go()), seen
 

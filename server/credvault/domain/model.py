@@ -179,6 +179,7 @@ class AuthHeaders:
     headers: Mapping[str, str] = field(repr=False)
     base_url: str
     expires_at: datetime | None
+    query_params: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 class Deadline:

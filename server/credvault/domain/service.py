@@ -17,6 +17,7 @@ from credvault.domain.cache import HeaderCache, Key
 from credvault.domain.connections import ConnectionStore, StoredConnection, not_found
 from credvault.domain.errors import (
     AlreadyExistsError,
+    CredvaultError,
     FailedPreconditionError,
     FieldViolation,
     InvalidArgumentError,
@@ -28,11 +29,13 @@ from credvault.domain.model import (
     Deadline,
     Outcome,
     Status,
+    Verdict,
     id_violation,
     utcnow,
 )
 from credvault.domain.refresh import HeaderRefresh
-from credvault.domain.verification import VerificationObserver, Verifier, expired_verdict
+from credvault.domain.verification import VerificationObserver, Verifier, expired_verdict, rejected_secret
+from credvault.providers.authorizer import Authorizer, TokenCache
 from credvault.providers.registry import ProviderRegistry, check_labels
 from credvault.providers.spec import ProviderSpec
 
@@ -60,7 +63,13 @@ class CredentialService:
         self._refresh = HeaderRefresh(self._cache, self._load_headers)
         self._store = store
         self._verifier = Verifier(
-            registry, http, verify_timeout, max_verifications, clock, observe_verification
+            registry,
+            http,
+            verify_timeout,
+            max_verifications,
+            clock,
+            observe_verification,
+            Authorizer(registry, http, TokenCache()),  # OAuth tokens: in memory, per replica
         )
         self._clock = clock
 
@@ -241,11 +250,11 @@ class CredentialService:
                 self._refresh.soon(key)
             return auth
         ticket = self._cache.ticket()
-        auth = self._headers_of(await self._read(tenant_id, connection_id, deadline))
+        auth = await self._headers_of(await self._read(tenant_id, connection_id, deadline), deadline)
         self._cache.put(key, auth, ticket)
         return auth
 
-    def _headers_of(self, stored: StoredConnection) -> AuthHeaders:
+    async def _headers_of(self, stored: StoredConnection, deadline: Deadline) -> AuthHeaders:
         record = self._current(stored.record)
         connection_id = record.connection_id
         spec = self._spec_of(record)
@@ -267,14 +276,29 @@ class CredentialService:
                 metadata={"provider": spec.id},
                 help_url=spec.docs_url,
             )
+        auth = await self._verifier.authorization(spec, stored.credentials, record.config, deadline)
+        if isinstance(auth, Verdict):  # a rejected client secret makes the connection INVALID
+            now = self._clock()
+            rejected = stored.record.with_outcome(Outcome.of(auth, now), now)
+            try:
+                await self._store.replace(rejected, stored.credentials, stored.version, deadline.remaining())
+            except (
+                CredvaultError
+            ) as error:  # changed meanwhile (e.g. by a concurrent caller), or Vault trouble
+                log.warning("could not record the rejected client secret (%s)", error.reason)
+            finally:
+                self._cache.invalidate((record.tenant_id, connection_id))
+            raise rejected_secret(spec, connection_id, auth)
+        expiries = [t for t in (record.expires_at, auth.expires_at) if t is not None]
         return AuthHeaders(
-            headers=spec.build_headers(stored.credentials, record.config),
+            headers=auth.headers,
             base_url=self._registry.base_url(spec, record.config),
-            expires_at=record.expires_at,
+            expires_at=min(expiries, default=None),
+            query_params=auth.query_params,
         )
 
     async def _load_headers(self, key: Key) -> AuthHeaders:
-        return self._headers_of(await self._store.read(*key, deadline=None))
+        return await self._headers_of(await self._store.read(*key, deadline=None), Deadline(None))
 
     # -- helpers -----------------------------------------------------------------------------------
 

@@ -14,6 +14,9 @@ import httpx
 
 from credvault.domain.errors import CredvaultError, FailedPreconditionError, UnavailableError
 from credvault.domain.model import ConnectionRecord, Credentials, Deadline, Outcome, Verdict
+from credvault.providers import check
+from credvault.providers.auth import Authorization
+from credvault.providers.authorizer import Authorizer
 from credvault.providers.registry import ProviderRegistry
 from credvault.providers.spec import ProviderSpec, VerifyRequest
 
@@ -22,7 +25,8 @@ VerificationObserver = Callable[[str, str, str, float], None]
 
 
 class Verifier:
-    """Runs providers' `verify` for the use cases."""
+    """Runs providers' checks for the use cases, and builds what requests to them carry (minting OAuth
+    tokens through one `Authorizer`, so a token minted by a check serves the headers after it)."""
 
     def __init__(
         self,
@@ -32,9 +36,11 @@ class Verifier:
         max_verifications: int,
         clock: Callable[[], datetime],
         observe: VerificationObserver,
+        authorizer: Authorizer,
     ) -> None:
         self._registry = registry
         self._http = http
+        self._authorizer = authorizer
         self._verify_timeout = verify_timeout
         self._verifications = asyncio.Semaphore(max_verifications)
         """Bounds the provider calls in flight, so a hanging provider can't take every connection."""
@@ -101,20 +107,25 @@ class Verifier:
     async def _verify_now(
         self, spec: ProviderSpec, secret: Credentials, config: Mapping[str, str], deadline: Deadline
     ) -> Verdict:
-        timeout = deadline.remaining(cap=self._verify_timeout) or 0.0
-        request = VerifyRequest(
-            http=self._http,
-            credentials=secret,
-            config=config,
-            base_url=self._registry.base_url(spec, config),
-            headers=spec.build_headers(secret, config),
-            timeout=max(timeout - 0.05, 0.01),
-            render_base_url=lambda other: self._registry.base_url(spec, other),
-            render_url=lambda name, other: self._registry.url(spec, name, other),
-        )
+        timeout = max((deadline.remaining(cap=self._verify_timeout) or 0.0) - 0.05, 0.01)
         started = time.perf_counter()
         try:
-            verdict = await spec.verify(request)
+            auth = await self._authorizer.authorize(spec, secret, config, timeout, fresh=True)
+            if isinstance(auth, Verdict):  # the token endpoint rejected the client credentials
+                verdict = auth
+            else:
+                request = VerifyRequest(
+                    http=self._http,
+                    credentials=secret,
+                    config=config,
+                    base_url=self._registry.base_url(spec, config),
+                    headers=auth.headers,
+                    query_params=auth.query_params,
+                    timeout=max(timeout - (time.perf_counter() - started), 0.01),
+                    render_base_url=lambda other: self._registry.base_url(spec, other),
+                    render_url=lambda name, other: self._registry.url(spec, name, other),
+                )
+                verdict = await check.verify(spec, request)
         except CredvaultError as error:
             error.metadata["provider"] = spec.id
             self._observe_verification(spec.id, "error", error.reason, time.perf_counter() - started)
@@ -125,6 +136,25 @@ class Verifier:
         result = "ok" if verdict.ok else "rejected"
         self._observe_verification(spec.id, result, verdict.reason, time.perf_counter() - started)
         return verdict
+
+    async def authorization(
+        self, spec: ProviderSpec, secret: Credentials, config: Mapping[str, str], deadline: Deadline
+    ) -> Authorization | Verdict:
+        """What a request carries, for GetAuthHeaders: a cached token when the provider mints them
+        (minted again when due); the token endpoint's verdict when it rejects the client secret."""
+        timeout = deadline.remaining(cap=self._verify_timeout) or 0.01
+        return await self._authorizer.authorize(spec, secret, config, timeout)
+
+
+def rejected_secret(spec: ProviderSpec, connection_id: str, verdict: Verdict) -> FailedPreconditionError:
+    """The error GetAuthHeaders answers when the token endpoint refused the stored client secret."""
+    return FailedPreconditionError(
+        f"connection {connection_id} failed its last verification; {verdict.hint} "
+        "Then call UpdateConnection with new credentials.",
+        reason="CONNECTION_INVALID",
+        metadata={"provider": spec.id, "provider_http_status": str(verdict.http_status)},
+        help_url=spec.docs_url,
+    )
 
 
 def expired_verdict(record: ConnectionRecord) -> Verdict:

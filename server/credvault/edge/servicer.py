@@ -99,7 +99,10 @@ class CredentialVaultServicer(pb_grpc.CredentialVaultServicer):
     ) -> pb.GetAuthHeadersResponse:
         auth = await self._service.auth_headers(request.tenant_id, request.connection_id, _deadline(context))
         return pb.GetAuthHeadersResponse(
-            headers=auth.headers, base_url=auth.base_url, expires_at=_timestamp(auth.expires_at)
+            headers=auth.headers,
+            base_url=auth.base_url,
+            expires_at=_timestamp(auth.expires_at),
+            query_params=auth.query_params,
         )
 
     async def ListProviders(

@@ -9,13 +9,12 @@ Jira (404); the product that answered is stored in the config.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 
 import httpx
 
 from credvault.domain.errors import FieldViolation, InvalidArgumentError
-from credvault.domain.model import Credentials, Verdict
+from credvault.domain.model import Verdict
 from credvault.providers import guides
 from credvault.providers.atlassian_site import (
     SITE_HOSTS,
@@ -24,6 +23,7 @@ from credvault.providers.atlassian_site import (
     site_unavailable,
     site_violation,
 )
+from credvault.providers.auth import Basic
 from credvault.providers.http import rejected, send, unexpected
 from credvault.providers.spec import FieldLocation, FieldSpec, ProviderSpec, VerifyRequest
 
@@ -64,17 +64,6 @@ ACCESS_HINT = (
     "(admin.atlassian.com > Directory > Users > the user > Apps / product access), or connect another "
     "account."
 )
-
-
-def build_headers(credentials: Credentials, config: Mapping[str, str]) -> dict[str, str]:
-    return {
-        "Authorization": basic_auth(credentials["email"], credentials["api_token"]),
-        "Accept": "application/json",
-    }
-
-
-def basic_auth(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 def normalise_config(config: Mapping[str, str]) -> dict[str, str]:
@@ -173,7 +162,6 @@ PROVIDER = guides.ATLASSIAN.apply(
     ProviderSpec(
         id="atlassian",
         display_name=NAME,
-        auth_mode="basic",
         docs_url="https://support.atlassian.com/atlassian-account/docs/manage-api-tokens-for-your-atlassian-account/",
         fields=(
             EMAIL,
@@ -210,7 +198,8 @@ PROVIDER = guides.ATLASSIAN.apply(
         ),
         base_url_template="https://{site}",
         allowed_hosts=SITE_HOSTS,
-        build_headers=build_headers,
+        auth=Basic("email", "api_token"),
+        headers={"Accept": "application/json"},
         verify=verify,
         normalise_config=normalise_config,
     )

@@ -11,14 +11,14 @@ organizations: then, given an `org_id`, the key is checked with `GET /v1/orgs/{o
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from credvault.domain.model import Credentials, Verdict
+from credvault.domain.model import Verdict
 from credvault.providers import guides
 from credvault.providers.atlassian_site import body_text
+from credvault.providers.auth import Bearer
 from credvault.providers.http import rejected, send, unexpected
 from credvault.providers.spec import FieldLocation, FieldSpec, ProviderSpec, VerifyRequest
 
@@ -47,10 +47,6 @@ FORBIDDEN_HINT = (
     "Atlassian refused the key for this organization (not allowed to manage it): use a key created by "
     "an admin of the organization."
 )
-
-
-def build_headers(credentials: Credentials, config: Mapping[str, str]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {credentials['api_key']}", "Accept": "application/json"}
 
 
 async def verify(request: VerifyRequest) -> Verdict:
@@ -144,7 +140,6 @@ PROVIDER = guides.ATLASSIAN_ADMIN.apply(
     ProviderSpec(
         id="atlassian-admin",
         display_name=NAME,
-        auth_mode="bearer",
         docs_url="https://support.atlassian.com/organization-administration/docs/manage-an-organization-with-the-admin-apis/",
         fields=(
             FieldSpec(
@@ -171,7 +166,8 @@ PROVIDER = guides.ATLASSIAN_ADMIN.apply(
         ),
         base_url_template="https://api.atlassian.com/admin",
         allowed_hosts=r"api\.atlassian\.com",
-        build_headers=build_headers,
+        auth=Bearer("api_key"),
+        headers={"Accept": "application/json"},
         verify=verify,
     )
 )

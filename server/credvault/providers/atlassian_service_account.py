@@ -18,9 +18,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import httpx
 
 from credvault.domain.errors import FieldViolation, InvalidArgumentError
-from credvault.domain.model import Credentials, Verdict, utcnow
+from credvault.domain.model import Verdict, utcnow
 from credvault.providers import guides
-from credvault.providers.atlassian import CURRENT_USER, EMAIL, PRODUCTS, basic_auth
+from credvault.providers.atlassian import CURRENT_USER, EMAIL, PRODUCTS
 from credvault.providers.atlassian_site import (
     SITE_HOSTS,
     SITE_PATTERN,
@@ -28,6 +28,7 @@ from credvault.providers.atlassian_site import (
     site_unavailable,
     site_violation,
 )
+from credvault.providers.auth import Basic, Bearer, ByConfig
 from credvault.providers.http import rejected, send, unexpected
 from credvault.providers.spec import FieldLocation, FieldSpec, ProviderSpec, VerifyRequest
 
@@ -69,14 +70,6 @@ SITE_HINT = (
     "There is no Atlassian Cloud site at config.site (its tenant_info lookup answered 404): copy the site "
     "from the address bar (the part before .atlassian.net), or give config.cloud_id."
 )
-
-
-def build_headers(credentials: Credentials, config: Mapping[str, str]) -> dict[str, str]:
-    if config.get("auth") == "bearer":
-        authorization = f"Bearer {credentials['api_token']}"
-    else:
-        authorization = basic_auth(credentials["email"], credentials["api_token"])
-    return {"Authorization": authorization, "Accept": "application/json"}
 
 
 def normalise_config(config: Mapping[str, str]) -> dict[str, str]:
@@ -217,7 +210,6 @@ PROVIDER = guides.SERVICE_ACCOUNT.apply(
     ProviderSpec(
         id="atlassian-service-account",
         display_name=NAME,
-        auth_mode="basic",
         docs_url="https://support.atlassian.com/user-management/docs/manage-api-tokens-for-service-accounts/",
         fields=(
             replace(
@@ -273,7 +265,10 @@ PROVIDER = guides.SERVICE_ACCOUNT.apply(
         base_url_template="https://api.atlassian.com/ex/{product}/{cloud_id}",
         allowed_hosts=rf"api\.atlassian\.com|{SITE_HOSTS}",
         urls={"tenant_info": "https://{site}/_edge/tenant_info"},
-        build_headers=build_headers,
+        auth=ByConfig(
+            "auth", {"basic": Basic("email", "api_token"), "bearer": Bearer("api_token")}, default="basic"
+        ),
+        headers={"Accept": "application/json"},
         verify=verify,
         normalise_config=normalise_config,
         expires_at=expires_at,

@@ -13,6 +13,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from credvault.domain.errors import FieldViolation
+from credvault.providers.check import body_text
+
+__all__ = ["body_text", "normalise_site", "site_unavailable", "site_violation"]
 
 CLOUD_DOMAINS = ("atlassian.net", "jira.com", "atlassian-us-gov-mod.net")
 """Where Atlassian Cloud sites live: `atlassian.net`, legacy `jira.com` sites, and the US government
@@ -75,8 +78,3 @@ def site_unavailable(response: httpx.Response) -> bool:
     """Atlassian's answer for a site (or cloud id) that does not exist:
     404 `{"errorMessage":"Site temporarily unavailable","errorCode":"OTHER"}` (older: no errorCode)."""
     return response.status_code == 404 and "site temporarily unavailable" in body_text(response)
-
-
-def body_text(response: httpx.Response) -> str:
-    """The start of the body, lower-cased, for matching known error texts (never echoed to anyone)."""
-    return response.content[:2048].decode("utf-8", "replace").lower()

@@ -1,5 +1,6 @@
-"""The words ListProviders and the Connect page show a person for each built-in provider: how to find or
-create the credentials step by step, what to know first, and help beside each input.
+"""The words credvault shows a person for each built-in provider: how to find or create the
+credentials step by step, what to know first, help beside each input (ListProviders, the Connect page),
+and some of the hints that say what to do when the provider refuses them.
 
 Written for someone who is not a developer: where to click, what to copy, and what can go wrong.
 Kept apart from the provider modules so those stay about how the API is called and checked.
@@ -38,6 +39,25 @@ class Guide:
         )
         return replace(spec, fields=fields, setup_steps=self.steps, warnings=self.warnings)
 
+
+JUMPCLOUD_KEY_HINT = (
+    "JumpCloud did not accept the API key: it may be mistyped, or it was reset (a reset invalidates the "
+    "old key at once). In the JumpCloud Admin Portal open your account menu (top right) > My API Key, "
+    "copy the current key and connect again."
+)
+JUMPCLOUD_ORG_REQUIRED_HINT = (
+    "This is a multi-tenant administrator's key: set config.org_id to the id of the organization to "
+    "connect (Admin Portal > Settings > Organization Profile, or GET /api/organizations with this key)."
+)
+JUMPCLOUD_ORG_NOT_FOUND_HINT = (
+    "JumpCloud knows no organization with this org_id that this key may manage: check config.org_id "
+    "(Admin Portal > Settings > Organization Profile), or leave it empty for a single-organization key."
+)
+JUMPCLOUD_FORBIDDEN_HINT = (
+    "JumpCloud refused the request: the administrator behind the key may lack the role to read users, "
+    "or requests from credvault's address are blocked. Use a key of an administrator with at least "
+    "read access, or ask JumpCloud support to lift the block."
+)
 
 JUMPCLOUD = Guide(
     steps=(

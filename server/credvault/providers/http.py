@@ -28,21 +28,49 @@ async def send(
     params: Mapping[str, str] | None = None,
     provider_name: str,
 ) -> httpx.Response:
-    """Sends one request and returns the provider's answer when it says something about the
-    credentials (2xx, 3xx, 4xx but 429). Raises for everything else."""
+    """Sends one request with the credentials (unless `headers` replaces them) and returns the
+    provider's answer when it says something about the credentials (2xx, 3xx, 4xx but 429). Raises for
+    everything else."""
+    return await exchange(
+        request.http,
+        method,
+        url,
+        headers=request.headers if headers is None else headers,
+        params={**request.query_params, **(params or {})},
+        timeout=request.timeout,
+        provider_name=provider_name,
+    )
+
+
+async def exchange(
+    http: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    timeout: float,
+    provider_name: str,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+    data: Mapping[str, str] | None = None,
+    auth: tuple[str, str] | None = None,
+) -> httpx.Response:
+    """`send` without a VerifyRequest (e.g. a token endpoint): `data` goes as a form body, `auth` as
+    HTTP basic. Transport failures, 429 and 5xx raise as in `send`."""
     meta: dict[str, str] = {}
     try:
-        response = await request.http.request(
+        response = await http.request(
             method,
             url,
-            headers=request.headers if headers is None else headers,
-            params=params,
-            timeout=request.timeout,
+            headers=headers,
+            params=params or None,
+            data=data,
+            auth=auth,
+            timeout=timeout,
             follow_redirects=False,
         )
     except httpx.TimeoutException:
         raise ProviderUnavailableError(
-            f"{provider_name} did not answer within {request.timeout:.1f}s; try again later",
+            f"{provider_name} did not answer within {timeout:.1f}s; try again later",
             reason="PROVIDER_TIMEOUT",
             metadata=meta,
         ) from None

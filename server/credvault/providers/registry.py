@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from credvault.domain.errors import ConfigError, FieldViolation, InvalidArgumentError
 from credvault.domain.model import Credentials
+from credvault.providers.auth import ByConfig, ClientCredentials
 from credvault.providers.spec import FieldLocation, FieldSpec, ProviderSpec
 
 ENTRY_POINT_GROUP = "credvault.providers"
@@ -26,6 +27,7 @@ class ProviderRegistry:
 
     def __init__(self, providers: Iterable[ProviderSpec], url_overrides: Mapping[str, str]) -> None:
         self._providers = {spec.id: spec for spec in sorted(providers, key=lambda s: s.id)}
+        url_overrides = {_url_key(key): template for key, template in url_overrides.items()}
         for key, template in url_overrides.items():
             provider_id, _, name = key.partition(".")
             spec = self._providers.get(provider_id)
@@ -248,5 +250,34 @@ def check_spec(spec: ProviderSpec, origin: str) -> None:
         if not FIELD_NAME.fullmatch(name):
             raise ConfigError(f"{origin}: URL name {name!r} must match {FIELD_NAME.pattern}")
         _check_template(spec, template, f"{origin} URL {name!r}")
-    if not callable(spec.build_headers) or not callable(spec.verify):
-        raise ConfigError(f"{origin}: build_headers and verify must be callables")
+    _check_declarations(spec, origin)
+
+
+def _check_declarations(spec: ProviderSpec, origin: str) -> None:
+    """A provider says how requests authenticate (`auth`, or `build_headers`) and how credentials are
+    checked (`check`, or `verify`), and names only fields it has."""
+    if spec.auth is None and not callable(spec.build_headers):
+        raise ConfigError(f"{origin}: declare auth (or give a build_headers callable)")
+    if spec.check is None and not callable(spec.verify):
+        raise ConfigError(f"{origin}: declare check (or give a verify callable)")
+    schemes = list(spec.auth.choices.values()) if isinstance(spec.auth, ByConfig) else [spec.auth]
+    credentials = {f.name for f in spec.fields if f.location is FieldLocation.CREDENTIALS}
+    for scheme in schemes:
+        names = {getattr(scheme, a, None) for a in ("field", "username", "password", "client_id")}
+        names.add(getattr(scheme, "client_secret", None))
+        missing = sorted(n for n in names if isinstance(n, str) and n not in credentials)
+        if missing:
+            raise ConfigError(f"{origin}: auth reads {missing}, which are not credential fields")
+        methods = scheme.client_auth if isinstance(scheme, ClientCredentials) else ("body",)
+        if not methods or not set(methods) <= {"body", "basic"}:
+            raise ConfigError(f"{origin}: client_auth must list 'body' and/or 'basic'")
+    config = {f.name for f in spec.fields if f.location is FieldLocation.CONFIG}
+    if isinstance(spec.auth, ByConfig) and spec.auth.field not in config:
+        raise ConfigError(f"{origin}: auth is chosen by {spec.auth.field!r}, which is not a config field")
+    if not set(spec.config_headers.values()) <= config:
+        raise ConfigError(f"{origin}: config_headers name fields that are not config fields")
+
+
+def _url_key(key: str) -> str:
+    """`<provider id>:<name>` (e.g. `jumpcloud-service-account:token`) is `<provider id>.<name>`."""
+    return key.replace(":", ".", 1) if "." not in key else key
