@@ -39,14 +39,20 @@ class CertificateAuthority:
         self.cert.write_bytes(self._cert.public_bytes(serialization.Encoding.PEM))
 
     def issue(
-        self, name: str, *, dns: tuple[str, ...] = (), uris: tuple[str, ...] = (), server: bool = False
+        self,
+        name: str,
+        *,
+        dns: tuple[str, ...] = (),
+        uris: tuple[str, ...] = (),
+        server: bool = False,
+        loopback: bool = True,
     ) -> Issued:
         """A leaf certificate with common name `name` and the given subject alternative names; a server
-        certificate also names 127.0.0.1 and localhost."""
+        certificate also names 127.0.0.1 and localhost (unless `loopback` is False)."""
         key = ec.generate_private_key(ec.SECP256R1())
         names: list[x509.GeneralName] = [x509.DNSName(d) for d in dns]
         names += [x509.UniformResourceIdentifier(u) for u in uris]
-        if server:
+        if server and loopback:
             names += [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
         builder = _builder(
             x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]), self._name, key.public_key()

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
             print(policy_text(settings.vault.mount, settings.vault.prefix), end="")
             return 0
         if args.command == "healthcheck":
-            return check(settings.listen)
+            return check(settings.listen, settings.security)
         configure_logging(settings.log_level)
         return _serve(settings)
     except ConfigError as error:

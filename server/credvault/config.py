@@ -55,6 +55,12 @@ class SecuritySettings:
     Set: caller authentication is on. Unset: anyone who reaches the port may do anything."""
     allow_unauthenticated: bool = False
     """Lets `credvault serve` listen on a non-loopback address without an access policy."""
+    healthcheck_cert: Path | None = None
+    """The client certificate `credvault healthcheck` presents under mTLS; default: `tls_cert`."""
+    healthcheck_key: Path | None = None
+    allow_plaintext: bool = False
+    """Lets tokens and credentials cross the network unencrypted (something else encrypts them): a
+    non-loopback port with an access policy but no TLS, or a non-loopback `http://` VAULT_ADDR."""
 
     @property
     def caller_auth(self) -> bool:
@@ -140,9 +146,14 @@ def _security(env: Mapping[str, str]) -> SecuritySettings:
         tls_client_ca=path("CREDVAULT_TLS_CLIENT_CA"),
         access_policy=path("CREDVAULT_ACCESS_POLICY"),
         allow_unauthenticated=_bool(env, "CREDVAULT_ALLOW_UNAUTHENTICATED", False),
+        allow_plaintext=_bool(env, "CREDVAULT_ALLOW_PLAINTEXT", False),
+        healthcheck_cert=path("CREDVAULT_HEALTHCHECK_CERT"),
+        healthcheck_key=path("CREDVAULT_HEALTHCHECK_KEY"),
     )
     if (security.tls_cert is None) != (security.tls_key is None):
         raise ConfigError("CREDVAULT_TLS_CERT and CREDVAULT_TLS_KEY must be set together")
+    if (security.healthcheck_cert is None) != (security.healthcheck_key is None):
+        raise ConfigError("CREDVAULT_HEALTHCHECK_CERT and CREDVAULT_HEALTHCHECK_KEY must be set together")
     if security.tls_client_ca and not security.tls_cert:
         raise ConfigError("CREDVAULT_TLS_CLIENT_CA (mTLS) needs CREDVAULT_TLS_CERT and CREDVAULT_TLS_KEY")
     if security.tls_client_ca and not security.access_policy:

@@ -9,11 +9,16 @@ A JSON object (`CREDVAULT_ACCESS_POLICY` names the file), read once at start-up 
                                         "DeleteConnection", "GetConnection", "ListConnections"]},
         "billing-worker.internal": {"tenants": ["acme", "globex"], "methods": ["GetAuthHeaders"]}}}
 
-A caller is known by its name: a client certificate one of whose subject alternative names (DNS, URI
-such as a SPIFFE id) or, failing those, whose common name equals the name, or a bearer token whose SHA-256 hex
-digest is listed under `tokens_sha256` (a list, so a token can be rotated without downtime). Only
-digests are stored: the file is not a secret worth stealing. `tenants` and `methods` list what the caller
-may touch; `"*"` means all. ListProviders is open to every identified caller.
+Callers are of two kinds, which never stand in for each other:
+- a *token caller* is an entry with `tokens_sha256` (SHA-256 hex digests of its bearer tokens; a list, so
+  a token can be rotated without downtime). Only a bearer token whose digest is listed names it; no
+  certificate ever does, whatever its names.
+- a *certificate caller* is an entry without `tokens_sha256`. A client certificate names it by a subject
+  alternative name (DNS, URI such as a SPIFFE id) equal to the entry's name; by its common name only
+  when the certificate has no subject alternative name at all. A certificate whose names match more
+  than one caller is refused.
+Only digests are stored: the file is not a secret worth stealing. `tenants` and `methods` list what the
+caller may touch; `"*"` means all. ListProviders is open to every identified caller.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from credvault.v1 import credvault_pb2
 METHODS = frozenset(m.name for m in credvault_pb2.DESCRIPTOR.services_by_name["CredentialVault"].methods)
 ANY = "*"
 _DIGEST = re.compile(r"[0-9a-f]{64}")
+EMPTY_DIGEST = hashlib.sha256(b"").hexdigest()
+"""What `printf %s "$TOKEN" | sha256sum` gives when $TOKEN is unset: never a caller's token."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,10 @@ class AccessPolicy:
         return self._grants.get(name)
 
     def caller_for_token(self, token: str) -> str | None:
-        """The caller the token belongs to. Every digest is compared, in constant time, whatever matches."""
+        """The token caller the token belongs to; None for an empty or unknown token. Every digest is
+        compared, in constant time, whatever matches."""
+        if not token:
+            return None
         digest = hashlib.sha256(token.encode()).hexdigest()
         found = None
         for name, grant in self._grants.items():
@@ -84,9 +94,12 @@ class AccessPolicy:
                     found = name
         return found
 
-    def caller_for_names(self, names: Iterable[str]) -> str | None:
-        """The first of a certificate's names that the policy lists."""
-        return next((name for name in names if name in self._grants), None)
+    def callers_for_certificate(self, alternative_names: Iterable[str], common_name: str | None) -> set[str]:
+        """The certificate callers a certificate's names match: by subject alternative name, or by
+        common name when it has none. More than one means the certificate is ambiguous."""
+        sans = set(alternative_names)
+        names = sans if sans else ({common_name} if common_name else set())
+        return {n for n in names if (grant := self._grants.get(n)) is not None and not grant.token_digests}
 
 
 def _grant(where: str, entry: Any) -> Grant:
@@ -107,6 +120,16 @@ def _grant(where: str, entry: Any) -> Grant:
     if any(not _DIGEST.fullmatch(d) for d in digests):
         raise ConfigError(
             f"{where}: tokens_sha256 holds SHA-256 hex digests (64 characters 0-9a-f), never tokens"
+        )
+    if EMPTY_DIGEST in digests:
+        raise ConfigError(
+            f"{where}: tokens_sha256 holds the SHA-256 of the empty string (was the token variable unset "
+            "when the digest was made?); it would let a caller in with no token"
+        )
+    if "tokens_sha256" in entry and not digests:
+        raise ConfigError(
+            f"{where}: tokens_sha256 is empty; list the token digests, or remove the key to make the caller "
+            "a certificate caller"
         )
     return Grant(frozenset(tenants), frozenset(methods), tuple(digests))
 

@@ -6,15 +6,16 @@ for the method and the request's tenant (PERMISSION_DENIED), check the request's
 (INVALID_ARGUMENT), run the RPC, write one audit record. Errors are raised as credvault errors, which
 `credvault.edge.status.ErrorInterceptor` (the outer interceptor) turns into statuses.
 
-Identity: an `authorization: Bearer <token>` header, when sent, must be valid and names the caller;
-otherwise the client certificate's common name or subject alternative names (mTLS) do. Health checks
-and reflection are not intercepted: probes need health, and the schema reflection serves is public.
+Identity: an `authorization: Bearer <token>` header, when sent, must be valid and names a token caller;
+otherwise the client certificate (mTLS) names a certificate caller, by its subject alternative names (its
+common name only when it has none; see `credvault.access`). Health checks and reflection are not
+intercepted: probes need health, and the schema reflection serves is public.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +37,8 @@ from credvault.v1 import credvault_pb2
 SERVICE_PREFIX = f"/{credvault_pb2.DESCRIPTOR.services_by_name['CredentialVault'].full_name}/"
 OPEN_METHODS = frozenset({"ListProviders"})
 """Methods every identified caller may use: they touch no tenant's data."""
-_CERTIFICATE_NAMES = ("peer_spiffe_id", "x509_subject_alternative_name", "x509_common_name")
-"""Where a client certificate's names are, in the order they are tried: SANs before the legacy CN."""
+_ALTERNATIVE_NAMES = ("peer_spiffe_id", "x509_subject_alternative_name")
+"""Where gRPC puts a client certificate's subject alternative names (a SPIFFE id is in both)."""
 
 
 class Malformed:
@@ -117,19 +118,28 @@ class AccessInterceptor(UnaryInterceptor):
         tokens = [v for k, v in context.invocation_metadata() or () if k == "authorization"]
         if tokens:
             return Caller(self._token_caller(tokens), "token")
-        names = list(_certificate_names(context.auth_context()))
-        if not names:
+        auth_context = context.auth_context()
+        sans = _names(auth_context, *_ALTERNATIVE_NAMES)
+        common_name = next(iter(_names(auth_context, "x509_common_name")), None)
+        if not sans and common_name is None:
             raise UnauthenticatedError(
                 "no caller identity: send 'authorization: Bearer <token>' or a client certificate",
                 reason="IDENTITY_MISSING",
             )
-        name = self._policy.caller_for_names(names)
-        if name is None:
+        names = self._policy.callers_for_certificate(sans, common_name)
+        if len(names) > 1:
+            raise UnauthenticatedError(
+                "the client certificate's names match more than one caller of the access policy; "
+                "issue it with the name of one caller only",
+                reason="CERTIFICATE_AMBIGUOUS",
+            )
+        if not names:
             raise PermissionDeniedError(
-                "the client certificate is valid but the access policy lists none of its names",
+                "the client certificate is valid but the access policy lists none of its names as a "
+                "certificate caller",
                 reason="CALLER_NOT_IN_POLICY",
             )
-        return Caller(name, "certificate")
+        return Caller(names.pop(), "certificate")
 
     def _token_caller(self, values: list[str | bytes]) -> str:
         assert self._policy is not None
@@ -161,10 +171,8 @@ class AccessInterceptor(UnaryInterceptor):
             )
 
 
-def _certificate_names(auth_context: Mapping[str, Iterable[bytes]]) -> Iterator[str]:
-    for key in _CERTIFICATE_NAMES:
-        for value in auth_context.get(key, ()):
-            yield value.decode("utf-8", "replace")
+def _names(auth_context: Mapping[str, Iterable[bytes]], *keys: str) -> set[str]:
+    return {value.decode("utf-8", "replace") for key in keys for value in auth_context.get(key, ())}
 
 
 def _record(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import grpc
 
@@ -41,16 +42,20 @@ def is_loopback(listen: str) -> bool:
 
 
 def check_exposure(settings: Settings) -> str | None:
-    """Raises ConfigError when the port would be open to other machines without caller authentication
-    and the operator has not allowed that; returns the warning to give loudly when it runs without
-    caller authentication, or sends secrets over the network unencrypted; None when all is well."""
+    """Raises ConfigError when the port would be open to other machines without caller authentication,
+    or secrets would cross the network unencrypted, and the operator has not allowed that; returns the
+    warning to give loudly when it runs without caller authentication; None when all is well."""
     security = settings.security
+    _check_vault_transport(settings)
     if security.caller_auth:
         if security.tls_cert is None and not is_loopback(settings.listen):
-            return (
-                f"TLS is OFF on {settings.listen}: tokens and the credentials GetAuthHeaders returns cross "
-                "the network in clear text (set CREDVAULT_TLS_CERT and CREDVAULT_TLS_KEY unless a mesh "
-                "encrypts the traffic)"
+            if security.allow_plaintext:
+                return None
+            raise ConfigError(
+                f"refusing to serve on {settings.listen} without TLS: tokens and the credentials "
+                "GetAuthHeaders returns would cross the network in clear text. Set CREDVAULT_TLS_CERT and "
+                "CREDVAULT_TLS_KEY, or CREDVAULT_ALLOW_PLAINTEXT=true if something else (a mesh) encrypts "
+                "the traffic"
             )
         return None
     if not is_loopback(settings.listen) and not security.allow_unauthenticated:
@@ -64,6 +69,21 @@ def check_exposure(settings: Settings) -> str | None:
         f"caller authentication is OFF: any process that can reach {settings.listen} may read every "
         "stored credential (set CREDVAULT_ACCESS_POLICY to turn it on)"
     )
+
+
+def _check_vault_transport(settings: Settings) -> None:
+    """Vault answers with every credential: a plain-HTTP Vault beyond this machine needs the operator's
+    word that something else encrypts the way."""
+    if settings.security.allow_plaintext:
+        return
+    for address in settings.vault.addresses:
+        parts = urlsplit(address)
+        if parts.scheme == "http" and not is_loopback(f"{parts.hostname or ''}:0"):
+            raise ConfigError(
+                f"refusing to reach Vault over plain HTTP at {parts.hostname} (VAULT_ADDR): every "
+                "credential would cross the network in clear text. Use https://, or set "
+                "CREDVAULT_ALLOW_PLAINTEXT=true if something else encrypts the traffic"
+            )
 
 
 def _read(path: Path, variable: str) -> bytes:
