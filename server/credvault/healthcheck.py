@@ -55,10 +55,18 @@ def _channel(address: str, security: SecuritySettings) -> grpc.Channel:
     if security.tls_client_ca is not None:
         cert_path = security.healthcheck_cert or security.tls_cert
         key_path = security.healthcheck_key or security.tls_key
-        cert = _read(cert_path, "CREDVAULT_HEALTHCHECK_CERT" if security.healthcheck_cert else "CREDVAULT_TLS_CERT")
-        key = _read(key_path, "CREDVAULT_HEALTHCHECK_KEY" if security.healthcheck_key else "CREDVAULT_TLS_KEY")
-    credentials = grpc.ssl_channel_credentials(root_certificates=chain, private_key=key, certificate_chain=cert)
-    return grpc.secure_channel(address, credentials, options=[("grpc.ssl_target_name_override", _name(chain))])
+        cert = _read(
+            cert_path, "CREDVAULT_HEALTHCHECK_CERT" if security.healthcheck_cert else "CREDVAULT_TLS_CERT"
+        )
+        key = _read(
+            key_path, "CREDVAULT_HEALTHCHECK_KEY" if security.healthcheck_key else "CREDVAULT_TLS_KEY"
+        )
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=chain, private_key=key, certificate_chain=cert
+    )
+    return grpc.secure_channel(
+        address, credentials, options=[("grpc.ssl_target_name_override", _name(chain))]
+    )
 
 
 def _name(chain: bytes) -> str:

@@ -153,13 +153,12 @@ def test_a_certificate_naming_two_callers_is_refused(servers, connection):
 
 @pytest.mark.parametrize("header", ["Bearer", "Bearer ", "bearer   "])
 def test_an_empty_bearer_token_is_unauthenticated(servers, connection, header):
-    with servers.stub(server="tls") as channel:
-        with pytest.raises(grpc.RpcError) as error:
-            pb_grpc.CredentialVaultStub(channel).GetAuthHeaders(
-                pb.GetAuthHeadersRequest(tenant_id=TENANT, connection_id="jc"),
-                timeout=10,
-                metadata=(("authorization", header),),
-            )
+    with servers.stub(server="tls") as channel, pytest.raises(grpc.RpcError) as error:
+        pb_grpc.CredentialVaultStub(channel).GetAuthHeaders(
+            pb.GetAuthHeadersRequest(tenant_id=TENANT, connection_id="jc"),
+            timeout=10,
+            metadata=(("authorization", header),),
+        )
     assert refusal(error.value).reason == "TOKEN_INVALID"
 
 
