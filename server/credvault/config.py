@@ -68,6 +68,18 @@ class SecuritySettings:
 
 
 @dataclass(frozen=True)
+class RecheckSettings:
+    """Scheduled re-checks and expiry events; see docs/events.md, "Re-checks and expiry"."""
+
+    interval: float = 86400.0
+    """Seconds between two checks of one connection; 0 turns re-checks (and expiry events) off."""
+    rate: float = 2.0
+    """Scheduled checks per second per provider, across all replicas."""
+    expiry_warning: float = 14 * 86400.0
+    """Seconds before expires_at that the EXPIRING event is emitted."""
+
+
+@dataclass(frozen=True)
 class Settings:
     listen: str = "127.0.0.1:50051"
     vault: VaultSettings = field(default_factory=VaultSettings)
@@ -92,6 +104,7 @@ class Settings:
     worker processes) for changes made elsewhere; 0 turns the cache off."""
     workers: int = 1
     """Server processes sharing the listening port (SO_REUSEPORT), to use more than one core."""
+    recheck: RecheckSettings = field(default_factory=RecheckSettings)
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:
@@ -117,6 +130,13 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         timeout=_number(env, "CREDVAULT_VAULT_TIMEOUT", 5.0),
         threads=int(_number(env, "CREDVAULT_VAULT_THREADS", 8)),
     )
+    recheck = RecheckSettings(
+        interval=_number(env, "CREDVAULT_RECHECK_INTERVAL", 86400.0, minimum=0),
+        rate=_number(env, "CREDVAULT_RECHECK_RATE", 2.0),
+        expiry_warning=_number(env, "CREDVAULT_EXPIRY_WARNING", 14 * 86400.0, minimum=0),
+    )
+    if 0 < recheck.interval < 1:
+        raise ConfigError("CREDVAULT_RECHECK_INTERVAL must be 0 (off) or at least 1 second")
     if vault.addr and not vault.token and not (vault.role_id and vault.secret_id):
         raise ConfigError("VAULT_ADDR is set but neither VAULT_TOKEN nor VAULT_ROLE_ID + VAULT_SECRET_ID is")
     return Settings(
@@ -133,6 +153,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         cache_size=int(_number(env, "CREDVAULT_CACHE_SIZE", 10_000, minimum=0)),
         cache_ttl=_number(env, "CREDVAULT_CACHE_TTL", 10.0, minimum=0),
         workers=int(_number(env, "CREDVAULT_WORKERS", 1, minimum=1)),
+        recheck=recheck,
     )
 
 

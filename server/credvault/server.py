@@ -13,6 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer  # public as health.aio, which grpc-stubs lacks
 from grpc_reflection.v1alpha import reflection
 
+from credvault import rechecks
 from credvault.config import Settings, VaultSettings
 from credvault.domain.cache import HeaderCache
 from credvault.domain.errors import ConfigError, CredvaultError, StoreUnavailableError
@@ -65,6 +66,7 @@ async def serve(
                 settings.max_verifications,
                 observe_verification=metrics.verification,
                 cache=cache,
+                next_check=rechecks.next_check(rechecks.timing_of(settings.recheck)),
             )
             server = grpc.aio.server(
                 # Outermost first: the request id is set before anything logs, the access line and the
@@ -108,6 +110,10 @@ async def serve(
                 asyncio.create_task(_watch_vault(store, health_servicer, opened, metrics.serving)),
                 asyncio.create_task(_renew_token(store)),
             ]
+            if settings.recheck.interval > 0:
+                watchers.append(
+                    asyncio.create_task(rechecks.build(settings.recheck, vault, store, service).run())
+                )
             await stop.wait()
             log.info("shutting down: draining in-flight calls for up to %.0fs", settings.shutdown_grace)
             for task in watchers:

@@ -108,6 +108,10 @@ class ConnectionRecord:
     last_verified_at: datetime | None = None
     expires_at: datetime | None = None
     last_outcome: Outcome | None = None
+    expiry_warned_for: datetime | None = None
+    """The expires_at the EXPIRING event was emitted for (a new expiry earns a new warning)."""
+    next_check_at: datetime | None = field(default=None, compare=False)
+    """When the scheduled re-check is due (computed from the schedule, never stored)."""
 
     def effective_status(self, now: datetime) -> Status:
         """The status as of `now`: a connection past its expiry is EXPIRED without asking anyone."""
@@ -135,6 +139,7 @@ class ConnectionRecord:
             "updated_at": _iso(self.updated_at),
             "last_verified_at": _iso(self.last_verified_at),
             "expires_at": _iso(self.expires_at),
+            "expiry_warned_for": _iso(self.expiry_warned_for),
             "last_outcome": None
             if self.last_outcome is None
             else {
@@ -160,6 +165,7 @@ class ConnectionRecord:
             updated_at=_parse(data["updated_at"]),
             last_verified_at=_parse_optional(data.get("last_verified_at")),
             expires_at=_parse_optional(data.get("expires_at")),
+            expiry_warned_for=_parse_optional(data.get("expiry_warned_for")),
             last_outcome=None
             if not outcome
             else Outcome(

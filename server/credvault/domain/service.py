@@ -7,7 +7,7 @@ import base64
 import binascii
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 UPDATABLE = ("credentials", "config", "labels")
+Gate = Callable[[ConnectionRecord], Awaitable[None]]
+"""Awaited by a scheduled check once the record is read and before the provider is asked; it may
+wait (the provider's budget) or raise to call the check off."""
+NextCheck = Callable[[ConnectionRecord, datetime], datetime | None]
 
 
 class CredentialService:
@@ -57,8 +61,10 @@ class CredentialService:
         clock: Callable[[], datetime] = utcnow,
         observe_verification: VerificationObserver = lambda *_: None,
         cache: HeaderCache | None = None,
+        next_check: NextCheck = lambda _record, _now: None,
     ) -> None:
         self._registry = registry
+        self._next_check = next_check
         self._cache = cache if cache is not None else HeaderCache(size=0, ttl=0)
         self._refresh = HeaderRefresh(self._cache, self._load_headers)
         self._store = store
@@ -121,7 +127,7 @@ class CredentialService:
             "created connection",
             extra={"tenant_id": tenant_id, "connection_id": connection_id, "provider": spec.id},
         )
-        return record
+        return self._current(record)
 
     async def get(self, tenant_id: str, connection_id: str, deadline: Deadline) -> ConnectionRecord:
         return self._current((await self._read(tenant_id, connection_id, deadline)).record)
@@ -212,15 +218,19 @@ class CredentialService:
         if existed:
             log.info("deleted connection", extra={"tenant_id": tenant_id, "connection_id": connection_id})
 
-    async def verify(self, tenant_id: str, connection_id: str, deadline: Deadline) -> ConnectionRecord:
+    async def verify(
+        self, tenant_id: str, connection_id: str, deadline: Deadline, gate: Gate | None = None
+    ) -> ConnectionRecord:
         """Checks the stored credentials again and records the verdict; a rejection is recorded, not
-        raised. Raises only when the check could not be made."""
+        raised. Raises only when the check could not be made (or `gate` called it off)."""
         stored = await self._read(tenant_id, connection_id, deadline)
         self._cache.invalidate((tenant_id, connection_id))  # what was just read is fresher
         spec = self._spec_of(stored.record)
         current = self._current(stored.record)
         if current.status is Status.EXPIRED:  # no point asking the provider about an expired token
             return replace(current, last_outcome=Outcome.of(expired_verdict(current), self._clock()))
+        if gate is not None:
+            await gate(stored.record)
         verdict = await self._verifier.verify(spec, stored.credentials, stored.record.config, deadline)
         now = self._clock()
         record = stored.record.with_outcome(Outcome.of(verdict, now), now)
@@ -317,8 +327,9 @@ class CredentialService:
             return None  # deleted between the listing and the read
 
     def _current(self, record: ConnectionRecord) -> ConnectionRecord:
-        status = record.effective_status(self._clock())
-        return record if status is record.status else replace(record, status=status)
+        now = self._clock()
+        status = record.effective_status(now)
+        return replace(record, status=status, next_check_at=self._next_check(record, now))
 
     def _spec_of(self, record: ConnectionRecord) -> ProviderSpec:
         spec = self._registry.find(record.provider)

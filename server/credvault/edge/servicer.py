@@ -168,6 +168,7 @@ def connection_message(record: ConnectionRecord) -> pb.Connection:
         last_verified_at=_timestamp(record.last_verified_at),
         expires_at=_timestamp(record.expires_at),
         last_outcome=_outcome_message(record.last_outcome),
+        next_check_at=_timestamp(record.next_check_at),
     )
 
 

@@ -53,6 +53,11 @@ class VaultStore:
         """The Vault node requests go to now."""
         return self._session.address
 
+    @property
+    def session(self) -> VaultSession:
+        """The Vault session, for other documents in the same mount (the re-check schedule)."""
+        return self._session
+
     async def _run(self, operation: str, call: Callable[[], T], deadline: float | None) -> T:
         return await self._session.run(operation, call, deadline)
 

@@ -11,3 +11,9 @@ path "{mount}/data/{prefix}/*" {
 path "{mount}/metadata/{prefix}/*" {
   capabilities = ["read", "list", "delete"]
 }
+
+# The re-check schedule (which replica checks which connections, providers' budgets): small documents
+# written with check-and-set beside the connections.
+path "{mount}/data/{prefix}-schedule/*" {
+  capabilities = ["create", "read", "update"]
+}

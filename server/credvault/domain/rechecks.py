@@ -1,0 +1,245 @@
+"""The re-check loop each replica runs: claim the slices coming due (in Vault, so each is worked
+through by one replica), and check each of their connections at its due time through the service's
+verify use case, within its provider's budget.
+
+A replica looks at the current slice and the few before it (enough to take over a slice whose owner
+died: its lease runs out and the slice is claimed again). It never goes further back, so a restart
+or a crash brings no burst of checks. A connection more than an interval late is left to its next
+turn rather than checked twice in a row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from credvault.domain.errors import CredvaultError, NotFoundError, ProviderUnavailableError, RateLimitedError
+from credvault.domain.expiry import Expiry
+from credvault.domain.model import ConnectionRecord, Deadline, Status
+from credvault.domain.recheck_budget import Paused, ProviderBudgets
+from credvault.domain.recheck_timing import Timing
+from credvault.vault.schedule import Claim, Held, ScheduleBook
+
+log = logging.getLogger(__name__)
+
+LEASE = 15.0
+"""Seconds a slice stays claimed without a renewal; its owner renews it every third of that."""
+TICK = 1.0
+"""Seconds between looks at the slices coming due (no Vault request unless one needs claiming)."""
+
+Gate = Callable[[ConnectionRecord], Awaitable[None]]
+CheckObserver = Callable[[str, str], None]
+"""Told of each scheduled check: provider id, result (ok, rejected, expired, paused, skipped)."""
+
+
+class Verifier(Protocol):
+    async def verify(
+        self, tenant_id: str, connection_id: str, deadline: Deadline, gate: Gate | None = None
+    ) -> ConnectionRecord: ...
+
+
+class Roster(Protocol):
+    """Lists the connections, tenant by tenant."""
+
+    async def tenants(self) -> list[str]: ...
+
+    async def connection_ids(self, tenant_id: str) -> list[str]: ...
+
+
+class _Skip(Exception):
+    """The scheduled check is not needed after all."""
+
+
+@dataclass(frozen=True)
+class _Item:
+    due: float
+    tenant_id: str
+    connection_id: str
+    alarm: bool
+    """An expiry moment rather than a check."""
+
+
+class Rechecker:
+    def __init__(
+        self,
+        timing: Timing,
+        book: ScheduleBook,
+        budgets: ProviderBudgets,
+        roster: Roster,
+        verifier: Verifier,
+        expiry: Expiry,
+        observe: CheckObserver = lambda *_: None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._timing = timing
+        self._book = book
+        self._budgets = budgets
+        self._roster = roster
+        self._verifier = verifier
+        self._expiry = expiry
+        self._observe = observe
+        self._clock = clock
+        self._lookback = math.ceil((LEASE + timing.width) / timing.width) + 1
+        """Past slices still worth a look: long enough for a dead owner's lease to run out."""
+        self._local: set[asyncio.Task[None]] = set()
+        """Expiry moments too near to register in Vault, waited for here."""
+
+    async def run(self) -> None:
+        """Runs until cancelled."""
+        settled: set[int] = set()
+        look_again: dict[int, float] = {}
+        working: dict[int, asyncio.Task[None]] = {}
+        while True:
+            now = self._clock()
+            current = self._timing.slice_at(now)
+            oldest = current - self._lookback
+            settled = {n for n in settled if n >= oldest}
+            look_again = {n: t for n, t in look_again.items() if n >= oldest}
+            for number in range(oldest, current + 1):
+                if number in settled or number in working or look_again.get(number, 0.0) > now:
+                    continue
+                try:
+                    answer = await self._book.claim(number)
+                except CredvaultError as error:
+                    log.warning("could not claim re-check slice %d (%s)", number, error.reason)
+                    break
+                if isinstance(answer, Held):
+                    if answer.done:
+                        settled.add(number)
+                    else:
+                        look_again[number] = answer.until
+                    continue
+                working[number] = asyncio.create_task(self._work(answer))
+            for number, task in list(working.items()):
+                if task.done():
+                    del working[number]
+                    settled.add(number)
+            await asyncio.sleep(min(TICK, self._timing.width / 4))
+
+    async def _work(self, claim: Claim) -> None:
+        """Works through one claimed slice, renewing the claim meanwhile; marks it done at the end."""
+        renewer = asyncio.create_task(self._renew(claim))
+        try:
+            items = await self._items(claim.number)
+            checks = [asyncio.create_task(self._at(item, claim.taken_over)) for item in items]
+            await asyncio.gather(*checks)
+        except CredvaultError as error:
+            log.warning(
+                "re-check slice %d stopped (%s); another look will take it up", claim.number, error.reason
+            )
+            return
+        finally:
+            renewer.cancel()
+        try:
+            await self._book.renew(claim, done=True)
+        except CredvaultError as error:
+            log.warning("could not mark re-check slice %d done (%s)", claim.number, error.reason)
+
+    async def _renew(self, claim: Claim) -> None:
+        while True:
+            await asyncio.sleep(LEASE / 3)
+            try:
+                if not await self._book.renew(claim):
+                    log.warning("re-check slice %d was taken over by another replica", claim.number)
+                    return
+            except CredvaultError as error:
+                log.warning("could not renew re-check slice %d (%s)", claim.number, error.reason)
+
+    async def _items(self, number: int) -> list[_Item]:
+        """The slice's connections (those whose phase falls in its slot) and its expiry alarms."""
+        slot = number % self._timing.slots
+        items = [
+            _Item(when, tenant_id, connection_id, alarm=True)
+            for when, tenant_id, connection_id in await self._book.alarms(number)
+        ]
+        for tenant_id in await self._roster.tenants():
+            for connection_id in await self._roster.connection_ids(tenant_id):
+                if self._timing.slot_of(tenant_id, connection_id) == slot:
+                    due = self._timing.due_in(number, tenant_id, connection_id)
+                    items.append(_Item(due, tenant_id, connection_id, alarm=False))
+        return sorted(items, key=lambda item: item.due)
+
+    async def _at(self, item: _Item, taken_over: bool) -> None:
+        await asyncio.sleep(max(item.due - self._clock(), 0.0))
+        try:
+            if item.alarm:
+                await self._expiry.settle(item.tenant_id, item.connection_id)
+            else:
+                await self._check(item, taken_over)
+        except CredvaultError as error:
+            log.warning(
+                "scheduled look at a connection failed (%s)",
+                error.reason,
+                extra={"tenant_id": item.tenant_id, "connection_id": item.connection_id},
+            )
+
+    async def _check(self, item: _Item, taken_over: bool) -> None:
+        """Checks one connection, waiting out its provider's pauses while the check is still worth
+        making; then settles any expiry it is owed."""
+        seen: list[ConnectionRecord] = []
+
+        async def gate(record: ConnectionRecord) -> None:
+            seen[:] = [record]
+            now = self._clock()
+            await self._arm_alarms(record, now)
+            checked = record.last_verified_at
+            if taken_over and checked is not None and checked.timestamp() >= item.due:
+                raise _Skip()  # the replica that held the slice before got to it
+            if now > item.due + self._timing.interval:
+                raise _Skip()  # its next turn is due already
+            await self._budgets.acquire(record.provider)
+
+        while True:
+            try:
+                record = await self._verifier.verify(item.tenant_id, item.connection_id, Deadline(None), gate)
+            except NotFoundError:
+                return  # deleted since the listing
+            except _Skip:
+                self._observe(seen[0].provider, "skipped")
+                break
+            except Paused as paused:
+                self._observe(paused.provider, "paused")
+                await asyncio.sleep(max(paused.until - self._clock(), 0.0))
+                continue
+            except (RateLimitedError, ProviderUnavailableError) as error:
+                provider = seen[0].provider if seen else error.metadata.get("provider", "")
+                until = await self._budgets.pause(provider, error.retry_after)
+                self._observe(provider, "paused")
+                log.warning(
+                    "pausing re-checks of %s for %.0fs (%s)", provider, until - self._clock(), error.reason
+                )
+                continue
+            ok = record.last_outcome is not None and record.last_outcome.ok
+            if record.status is Status.EXPIRED:
+                self._observe(record.provider, "expired")
+            else:
+                self._budgets.answered(record.provider)
+                self._observe(record.provider, "ok" if ok else "rejected")
+            seen[:] = [record]
+            break
+        if seen and self._expiry.near(seen[0], datetime.now(UTC)):
+            await self._expiry.settle(item.tenant_id, item.connection_id)
+
+    async def _arm_alarms(self, record: ConnectionRecord, now: float) -> None:
+        """Registers the connection's expiry moments that come before its next check, in the slices
+        they fall in (the current and next slice are near enough to wait for here)."""
+        current = self._timing.slice_at(now)
+        for moment in self._expiry.moments(record):
+            when = moment.timestamp()
+            if not now < when <= now + self._timing.interval:
+                continue
+            number = self._timing.slice_at(when)
+            if number > current:
+                await self._book.add_alarm(number, when, record.tenant_id, record.connection_id)
+            else:  # its slice has begun: its alarms may have been read already
+                task = asyncio.create_task(
+                    self._at(_Item(when, record.tenant_id, record.connection_id, True), False)
+                )
+                self._local.add(task)
+                task.add_done_callback(self._local.discard)

@@ -1,0 +1,63 @@
+"""Wires the scheduled re-checks and expiry events (domain/rechecks) to the settings, the service and
+Vault."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+
+from credvault.config import RecheckSettings, VaultSettings
+from credvault.domain.expiry import Emit, Expiry, ExpiryEvent
+from credvault.domain.model import ConnectionRecord
+from credvault.domain.recheck_budget import ProviderBudgets
+from credvault.domain.recheck_timing import Timing
+from credvault.domain.rechecks import LEASE, CheckObserver, Rechecker, Verifier
+from credvault.domain.service import NextCheck
+from credvault.vault.schedule import ScheduleBook
+from credvault.vault.schedule_documents import VaultDocuments, VaultRoster
+from credvault.vault.store import VaultStore
+
+log = logging.getLogger(__name__)
+
+
+def timing_of(settings: RecheckSettings) -> Timing:
+    return Timing(settings.interval, settings.rate, settings.expiry_warning)
+
+
+def next_check(timing: Timing) -> NextCheck:
+    def at(record: ConnectionRecord, now: datetime) -> datetime | None:
+        return timing.next_check_at(record.tenant_id, record.connection_id, record.expires_at, now)
+
+    return at
+
+
+async def log_only(event: ExpiryEvent, record: ConnectionRecord) -> None:
+    log.info(
+        "connection event %s",
+        event.value,
+        extra={"tenant_id": record.tenant_id, "connection_id": record.connection_id},
+    )
+
+
+def build(
+    settings: RecheckSettings,
+    vault: VaultSettings,
+    store: VaultStore,
+    verifier: Verifier,
+    emit: Emit = log_only,
+    observe: CheckObserver = lambda *_: None,
+) -> Rechecker:
+    """The loop of one replica; each gets its own owner id for its claims in Vault."""
+    timing = timing_of(settings)
+    documents = VaultDocuments(store.session, vault)
+    book = ScheduleBook(documents, timing, owner=uuid.uuid4().hex, lease=LEASE)
+    return Rechecker(
+        timing,
+        book,
+        ProviderBudgets(book, timing),
+        VaultRoster(store, vault),
+        verifier,
+        Expiry(store, settings.expiry_warning, emit),
+        observe,
+    )

@@ -1,0 +1,72 @@
+"""The schedule's documents and the listing of connections, in the service's own KV v2 mount: the
+schedule lives beside the connections, in `<prefix>-schedule/`."""
+
+from __future__ import annotations
+
+import hvac.exceptions
+
+from credvault.config import VaultSettings
+from credvault.vault.schedule import Document
+from credvault.vault.session import VaultSession
+from credvault.vault.store import VaultStore
+
+VAULT_TIMEOUT = 10.0
+"""Seconds one schedule request to Vault may take, retries included."""
+
+
+class VaultDocuments:
+    def __init__(self, session: VaultSession, settings: VaultSettings) -> None:
+        self._session = session
+        self._mount = settings.mount
+        self._folder = f"{settings.prefix}-schedule"
+
+    async def read(self, path: str) -> tuple[Document, int] | None:
+        def read() -> tuple[Document, int] | None:
+            try:
+                answer = self._session.client.secrets.kv.v2.read_secret_version(
+                    path=f"{self._folder}/{path}", mount_point=self._mount, raise_on_deleted_version=True
+                )
+            except hvac.exceptions.InvalidPath:
+                return None
+            return dict(answer["data"]["data"]), int(answer["data"]["metadata"]["version"])
+
+        return await self._session.run("schedule_read", read, VAULT_TIMEOUT)
+
+    async def write(self, path: str, data: Document, cas: int) -> int | None:
+        def write() -> int | None:
+            try:
+                answer = self._session.client.secrets.kv.v2.create_or_update_secret(
+                    path=f"{self._folder}/{path}", secret=data, cas=cas, mount_point=self._mount
+                )
+            except hvac.exceptions.InvalidRequest as exc:
+                if "check-and-set" in str(exc):
+                    return None
+                raise
+            return int(answer["data"]["version"])
+
+        return await self._session.run("schedule_write", write, VAULT_TIMEOUT)
+
+
+class VaultRoster:
+    """Every connection, tenant by tenant, from the KV listing (one LIST per tenant)."""
+
+    def __init__(self, store: VaultStore, settings: VaultSettings) -> None:
+        self._store = store
+        self._session = store.session
+        self._mount = settings.mount
+        self._prefix = settings.prefix
+
+    async def tenants(self) -> list[str]:
+        def tenants() -> list[str]:
+            try:
+                answer = self._session.client.secrets.kv.v2.list_secrets(
+                    path=self._prefix, mount_point=self._mount
+                )
+            except hvac.exceptions.InvalidPath:
+                return []
+            return [key.rstrip("/") for key in answer["data"]["keys"] if key.endswith("/")]
+
+        return await self._session.run("list_tenants", tenants, VAULT_TIMEOUT)
+
+    async def connection_ids(self, tenant_id: str) -> list[str]:
+        return await self._store.list_ids(tenant_id, VAULT_TIMEOUT)
