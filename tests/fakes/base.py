@@ -18,6 +18,7 @@ class Request:
     path: str
     query: dict[str, str]
     headers: Mapping[str, str]
+    received_at: float = field(default_factory=time.time)
 
 
 @dataclass

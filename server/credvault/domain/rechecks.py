@@ -95,6 +95,15 @@ class Rechecker:
         settled: set[int] = set()
         look_again: dict[int, float] = {}
         working: dict[int, asyncio.Task[None]] = {}
+        try:
+            await self._loop(settled, look_again, working)
+        finally:
+            for task in [*working.values(), *self._local]:
+                task.cancel()
+
+    async def _loop(
+        self, settled: set[int], look_again: dict[int, float], working: dict[int, asyncio.Task[None]]
+    ) -> None:
         while True:
             now = self._clock()
             current = self._timing.slice_at(now)

@@ -1,0 +1,248 @@
+"""Scheduled re-checks and expiry, with two credvault replicas on a 3-node OpenBao Raft cluster and the
+fake providers: a key revoked at the provider is found INVALID by the next check and ACTIVE again once
+fixed; a 429 pauses that provider's checks (Retry-After honoured) and changes nothing; two replicas
+check each connection about once per interval between them; the expiry warning comes once and EXPIRED
+at expires_at; interval 0 turns it all off. Every wait is for an outcome, with a generous bound."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import grpc
+import hvac.exceptions
+import pytest
+from cluster import BaoCluster
+from fakes.base import Response
+from support import ORG, CredvaultProcess
+
+from credvault.v1 import credvault_pb2 as pb
+from credvault.v1 import credvault_pb2_grpc
+
+pytestmark = pytest.mark.timeout(240)
+
+INTERVAL = 2
+WARNING = 4
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaoCluster]:
+    started = BaoCluster(tmp_path_factory.mktemp("raft")).start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def replicas(cluster, fakes, tmp_path_factory) -> Iterator[list[CredvaultProcess]]:
+    env = {
+        "VAULT_ADDR": cluster.addresses,
+        "VAULT_ROLE_ID": cluster.role_id,
+        "VAULT_SECRET_ID": cluster.secret_id,
+        "CREDVAULT_VAULT_CREATE_MOUNT": "false",
+        "CREDVAULT_LISTEN": "127.0.0.1:0",
+        "CREDVAULT_PROVIDER_URLS": json.dumps(fakes.provider_urls()),
+        "CREDVAULT_VERIFY_TIMEOUT": "3",
+        "CREDVAULT_RECHECK_INTERVAL": str(INTERVAL),
+        "CREDVAULT_RECHECK_RATE": "20",
+        "CREDVAULT_EXPIRY_WARNING": str(WARNING),
+    }
+    started = [CredvaultProcess(env, tmp_path_factory.mktemp(f"replica{i}")).start() for i in range(2)]
+    yield started
+    for replica in started:
+        replica.stop()
+
+
+@pytest.fixture(scope="module")
+def stubs(replicas) -> Iterator[list[credvault_pb2_grpc.CredentialVaultStub]]:
+    channels = [grpc.insecure_channel(r.address) for r in replicas]
+    yield [credvault_pb2_grpc.CredentialVaultStub(c) for c in channels]
+    for channel in channels:
+        channel.close()
+
+
+@pytest.fixture
+def cleanup(stubs) -> Iterator[list[tuple[str, str]]]:
+    """Connections to delete after the test, so later tests' replicas don't keep checking them."""
+    made: list[tuple[str, str]] = []
+    yield made
+    for tenant, cid in made:
+        stubs[0].DeleteConnection(
+            pb.DeleteConnectionRequest(tenant_id=tenant, connection_id=cid, allow_missing=True), timeout=10
+        )
+
+
+def until(probe: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def get(stub, tenant: str, cid: str) -> pb.Connection:
+    return stub.GetConnection(pb.GetConnectionRequest(tenant_id=tenant, connection_id=cid), timeout=10)
+
+
+def jumpcloud(stub, cleanup, fakes, tenant: str, cid: str) -> str:
+    key = f"jca_{uuid.uuid4().hex}"
+    fakes.jumpcloud.add_key(key, orgs=[ORG])
+    stub.CreateConnection(
+        pb.CreateConnectionRequest(
+            tenant_id=tenant, connection_id=cid, provider="jumpcloud", credentials={"api_key": key}
+        ),
+        timeout=10,
+    )
+    cleanup.append((tenant, cid))
+    return key
+
+
+def checks_of(fake, header: str, value: str) -> list[float]:
+    return [r.received_at for r in list(fake.requests) if r.headers.get(header) == value]
+
+
+def test_revoked_key_is_found_invalid_and_recovers_when_fixed(stubs, cleanup, fakes, tenant):
+    key = jumpcloud(stubs[0], cleanup, fakes, tenant, "revoked")
+    created = get(stubs[1], tenant, "revoked")
+    assert created.HasField("next_check_at")
+    due = created.next_check_at.ToDatetime(UTC)
+    assert datetime.now(UTC) - timedelta(seconds=1) <= due <= datetime.now(UTC) + timedelta(seconds=INTERVAL)
+
+    admin = fakes.jumpcloud.keys.pop(key)  # an administrator regenerated the key: the old one dies
+    invalid = until(
+        lambda: (c := get(stubs[1], tenant, "revoked")).status == pb.CONNECTION_STATUS_INVALID and c,
+        "the next check to find the key rejected",
+    )
+    assert invalid.last_outcome.reason == "CREDENTIALS_REJECTED"
+    assert invalid.last_outcome.provider_http_status == 401
+
+    fakes.jumpcloud.keys[key] = admin  # fixed at the provider
+    recovered = until(
+        lambda: (c := get(stubs[0], tenant, "revoked")).status == pb.CONNECTION_STATUS_ACTIVE and c,
+        "a check to find the key accepted again",
+    )
+    assert recovered.last_outcome.ok
+
+
+def test_rate_limit_pauses_that_providers_checks_and_changes_nothing(stubs, cleanup, fakes, tenant):
+    admin = fakes.atlassian_admin
+    key = admin.add_key([ORG])
+    stubs[0].CreateConnection(
+        pb.CreateConnectionRequest(
+            tenant_id=tenant,
+            connection_id="limited",
+            provider="atlassian-admin",
+            credentials={"api_key": key},
+        ),
+        timeout=10,
+    )
+    cleanup.append((tenant, "limited"))
+    jumpcloud_key = jumpcloud(stubs[0], cleanup, fakes, tenant, "other-provider")
+    before = get(stubs[0], tenant, "limited")
+
+    retry_after = 4
+    admin.override(key, Response(429, {"message": "Too many requests"}, {"Retry-After": str(retry_after)}))
+    sent = len(checks_of(admin, "authorization", f"Bearer {key}"))
+    until(lambda: len(checks_of(admin, "authorization", f"Bearer {key}")) > sent, "a check to meet the 429")
+    limited_at = checks_of(admin, "authorization", f"Bearer {key}")[-1]
+    del admin.overrides[key]
+    during = get(stubs[1], tenant, "limited")
+    assert during.status == pb.CONNECTION_STATUS_ACTIVE
+    assert during.last_outcome == before.last_outcome  # the 429 was not recorded as a verdict
+
+    # The other provider's checks go on meanwhile.
+    jumpcloud_before = len(checks_of(fakes.jumpcloud, "x-api-key", jumpcloud_key))
+    until(
+        lambda: len(checks_of(fakes.jumpcloud, "x-api-key", jumpcloud_key)) > jumpcloud_before,
+        "JumpCloud checks to go on while Atlassian's are paused",
+    )
+    resumed = until(
+        lambda: (
+            (c := get(stubs[0], tenant, "limited")).last_verified_at.ToDatetime(UTC)
+            > before.last_verified_at.ToDatetime(UTC)
+            and c
+        ),
+        "the paused check to be made once Retry-After has passed",
+    )
+    assert resumed.status == pb.CONNECTION_STATUS_ACTIVE
+    next_admin_call = min(t for t in checks_of(admin, "authorization", f"Bearer {key}") if t > limited_at)
+    assert next_admin_call - limited_at >= retry_after - 0.5  # no replica asked before Retry-After
+
+
+def test_two_replicas_check_each_connection_about_once_per_interval(stubs, cleanup, fakes, tenant):
+    keys = [jumpcloud(stubs[n % 2], cleanup, fakes, tenant, f"c{n}") for n in range(12)]
+
+    def counts() -> list[int]:
+        return [len(checks_of(fakes.jumpcloud, "x-api-key", key)) for key in keys]
+
+    until(lambda: min(counts()) >= 2, "every connection's first scheduled check")
+    start, first = time.monotonic(), counts()
+    cycles = 5
+    time.sleep(cycles * INTERVAL)
+    done = [b - a for a, b in zip(first, counts(), strict=True)]
+    elapsed_cycles = (time.monotonic() - start) / INTERVAL
+    assert all(cycles - 1 <= n <= elapsed_cycles + 1 for n in done), (done, elapsed_cycles)
+
+
+def test_expiry_warning_once_then_expired_at_expires_at(stubs, cleanup, fakes, tenant, cluster, replicas):
+    cloud = fakes.atlassian
+    site = cloud.add_site(f"s{uuid.uuid4().hex[:12]}.atlassian.net")
+    bot = "expiring-bot@serviceaccount.atlassian.com"
+    cloud.add_account(site, bot)
+    token = cloud.add_token(bot, scopes={"read:jira-user", "read:jira-work"})
+    expires_at = (datetime.now(UTC) + timedelta(seconds=WARNING + 6)).replace(microsecond=0)
+    stubs[0].CreateConnection(
+        pb.CreateConnectionRequest(
+            tenant_id=tenant,
+            connection_id="expiring",
+            provider="atlassian-service-account",
+            credentials={"email": bot, "api_token": token},
+            config={"cloud_id": site.cloud_id, "expires_at": expires_at.isoformat()},
+        ),
+        timeout=10,
+    )
+    cleanup.append((tenant, "expiring"))
+    vault = cluster.client()
+
+    def stored() -> dict[str, Any]:
+        answer = vault.secrets.kv.v2.read_secret_version(
+            path=f"connections/{tenant}/expiring", mount_point="credvault", raise_on_deleted_version=True
+        )
+        return dict(answer["data"]["data"]["connection"])
+
+    warned = until(lambda: stored().get("expiry_warned_for"), "the expiry warning", timeout=30)
+    assert datetime.fromisoformat(warned) == expires_at
+    assert stored()["status"] == "ACTIVE"
+    until(lambda: stored()["status"] == "EXPIRED", "the connection to become EXPIRED", timeout=30)
+    assert datetime.now(UTC) >= expires_at
+    assert get(stubs[1], tenant, "expiring").status == pb.CONNECTION_STATUS_EXPIRED
+    assert not get(stubs[1], tenant, "expiring").HasField("next_check_at")
+    checks_after = [r for r in cloud.requests_for(site.cloud_id) if r.received_at > expires_at.timestamp()]
+    assert checks_after == [], "an expired connection was checked with the provider"
+    logs = "".join(replica.logs() for replica in replicas)
+    events = [json.loads(line) for line in logs.splitlines() if '"connection event' in line]
+    mine = [
+        e["message"] for e in events if e.get("connection_id") == "expiring" and e.get("tenant_id") == tenant
+    ]
+    assert sorted(mine) == ["connection event EXPIRED", "connection event EXPIRING"]
+
+
+def test_interval_zero_turns_rechecks_off(stub, tenant, key, fakes, openbao):
+    """The session server runs with CREDVAULT_RECHECK_INTERVAL=0."""
+    stub.CreateConnection(
+        pb.CreateConnectionRequest(
+            tenant_id=tenant, connection_id="unscheduled", provider="jumpcloud", credentials={"api_key": key}
+        ),
+        timeout=10,
+    )
+    assert not get(stub, tenant, "unscheduled").HasField("next_check_at")
+    sent = len(checks_of(fakes.jumpcloud, "x-api-key", key))
+    time.sleep(3)
+    assert len(checks_of(fakes.jumpcloud, "x-api-key", key)) == sent
+    with pytest.raises(hvac.exceptions.InvalidPath):  # nothing was ever scheduled
+        openbao.client().secrets.kv.v2.list_secrets(path="connections-schedule", mount_point="credvault")
