@@ -10,11 +10,11 @@ from datetime import datetime
 from credvault.config import RecheckSettings, VaultSettings
 from credvault.domain.expiry import Emit, Expiry, ExpiryEvent
 from credvault.domain.model import ConnectionRecord
+from credvault.domain.recheck_book import ScheduleBook
 from credvault.domain.recheck_budget import ProviderBudgets
 from credvault.domain.recheck_timing import Timing
 from credvault.domain.rechecks import LEASE, CheckObserver, Rechecker, Verifier
 from credvault.domain.service import NextCheck
-from credvault.vault.schedule import ScheduleBook
 from credvault.vault.schedule_documents import VaultDocuments, VaultRoster
 from credvault.vault.store import VaultStore
 

@@ -15,9 +15,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import Enum
 
+from credvault.domain.connections import ConnectionStore
 from credvault.domain.errors import ConflictError, NotFoundError
 from credvault.domain.model import ConnectionRecord, Status, utcnow
-from credvault.vault.store import VaultStore
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ Emit = Callable[[ExpiryEvent, ConnectionRecord], Awaitable[None]]
 
 class Expiry:
     def __init__(
-        self, store: VaultStore, warning: float, emit: Emit, clock: Callable[[], datetime] = utcnow
+        self, store: ConnectionStore, warning: float, emit: Emit, clock: Callable[[], datetime] = utcnow
     ) -> None:
         self._store = store
         self._warning = timedelta(seconds=warning)

@@ -19,8 +19,8 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 
+from credvault.domain.recheck_book import ScheduleBook
 from credvault.domain.recheck_timing import Timing
-from credvault.vault.schedule import ScheduleBook
 
 MIN_PAUSE = 1.0
 MAX_PAUSE = 3600.0

@@ -22,9 +22,9 @@ from typing import Protocol
 from credvault.domain.errors import CredvaultError, NotFoundError, ProviderUnavailableError, RateLimitedError
 from credvault.domain.expiry import Expiry
 from credvault.domain.model import ConnectionRecord, Deadline, Status
+from credvault.domain.recheck_book import Claim, Held, ScheduleBook
 from credvault.domain.recheck_budget import Paused, ProviderBudgets
 from credvault.domain.recheck_timing import Timing
-from credvault.vault.schedule import Claim, Held, ScheduleBook
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hvac.exceptions
 
 from credvault.config import VaultSettings
-from credvault.vault.schedule import Document
+from credvault.domain.recheck_book import Document
 from credvault.vault.session import VaultSession
 from credvault.vault.store import VaultStore
 
