@@ -75,6 +75,7 @@ class CredvaultProcess:
     env: dict[str, str]
     workdir: Path
     command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "credvault", "serve"])
+    cwd: Path | None = None
     address: str = ""
     process: subprocess.Popen[bytes] | None = None
     _out: IO[bytes] | None = field(default=None, repr=False)
@@ -95,6 +96,7 @@ class CredvaultProcess:
             self.process = subprocess.Popen(
                 self.command,
                 env=env,
+                cwd=self.cwd,
                 stdout=out,
                 stderr=err,
                 stdin=subprocess.DEVNULL,

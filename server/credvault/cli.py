@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 
-from credvault import __version__
+from credvault import __version__, sandbox
 from credvault.config import Settings, from_env
 from credvault.domain.errors import ConfigError
 from credvault.edge.transport import check_exposure
@@ -26,6 +26,11 @@ def main(argv: list[str] | None = None) -> int:
         "serve",
         help="run the gRPC server (uses VAULT_ADDR, or an embedded OpenBao when it is not set)",
     )
+    commands.add_parser(
+        "sandbox",
+        help="try credvault offline: serve with a throwaway embedded OpenBao and a local stand-in for "
+        "JumpCloud's API (the README's first session)",
+    )
     commands.add_parser("vault-policy", help="print the least-privilege Vault policy credvault needs")
     commands.add_parser(
         "healthcheck",
@@ -40,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "healthcheck":
             return check(settings.listen, settings.security)
         configure_logging(settings.log_level)
+        if args.command == "sandbox":
+            return sandbox.run(_serve, _say)
         return _serve(settings)
     except ConfigError as error:
         print(f"credvault: {error.message}", file=sys.stderr)

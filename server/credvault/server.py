@@ -21,6 +21,7 @@ from credvault.domain.service import CredentialService
 from credvault.edge.access import AccessPolicy
 from credvault.edge.auth import AccessInterceptor
 from credvault.edge.limits import MAX_REQUEST_BYTES
+from credvault.edge.reflection import commented_pool
 from credvault.edge.servicer import CredentialVaultServicer
 from credvault.edge.status import ErrorInterceptor
 from credvault.edge.transport import server_credentials
@@ -97,6 +98,7 @@ async def serve(
                     reflection.SERVICE_NAME,
                 ],
                 server,
+                pool=commented_pool(),
             )
             port = _bind(server, settings.listen, credentials)
             await server.start()

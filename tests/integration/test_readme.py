@@ -15,8 +15,9 @@ import pytest
 from conftest import server_env
 from support import CredvaultProcess
 
-README = Path(__file__).parents[2] / "README.md"
-OPERATING = Path(__file__).parents[2] / "docs" / "operating.md"
+ROOT = Path(__file__).parents[2]
+README = ROOT / "README.md"
+OPERATING = ROOT / "docs" / "operating.md"
 README_ADDRESS = "127.0.0.1:50051"
 README_METRICS_ADDRESS = "127.0.0.1:9464"
 
@@ -70,24 +71,64 @@ def run(command: str, address: str, metrics_address: str = "") -> subprocess.Com
     return subprocess.run(command, shell=True, capture_output=True, text=True, timeout=60)
 
 
+def check_walkthrough(outputs: dict[str, str]) -> None:
+    """What the walk-through's answers must show, by the command's last word (the method)."""
+    assert '"status": "SERVING"' in outputs["grpc.health.v1.Health/Check"]
+    manual = outputs["credvault.v1.CreateConnectionRequest"]
+    assert "string provider = 3;" in manual
+    assert "The provider id (see ListProviders)." in manual, "reflection serves the proto's comments"
+    assert "CONNECTION_STATUS_ACTIVE" in outputs["credvault.v1.CredentialVault/CreateConnection"]
+    assert f'"x-api-key": "{readme_key()}"' in outputs["credvault.v1.CredentialVault/GetAuthHeaders"]
+    assert '"ok": true' in outputs["credvault.v1.CredentialVault/VerifyConnection"]
+    others = [out for method, out in outputs.items() if not method.endswith("/GetAuthHeaders")]
+    assert readme_key() not in "".join(others)
+
+
 def test_walkthrough_runs_against_the_embedded_default(embedded):
-    outputs = []
+    outputs = {}
     for command in walkthrough_commands():
         result = run(command, embedded.address)
         assert result.returncode == 0, f"{command}\n{result.stderr}"
-        outputs.append(result.stdout)
-    assert '"status": "SERVING"' in outputs[1]
-    assert '"x-api-key"' in outputs[4]
-    assert "CONNECTION_STATUS_ACTIVE" in outputs[3]
-    assert readme_key() not in "".join(outputs[:4] + outputs[5:])
+        outputs[command.split()[-1]] = result.stdout
+    check_walkthrough(outputs)
+
+
+def test_first_session_runs_as_printed_against_the_sandbox(tmp_path):
+    """The README's sandbox block and walk-through, each line run by a shell exactly as printed, from the
+    repository's root; only the address differs (port 0, as the machine may be running anything)."""
+    setup = readme_commands("sandbox")
+    assert setup[0].startswith('export PATH="$PWD/.venv/bin:$PATH"') and setup[-1] == "credvault sandbox"
+    assert Path(sys.executable).parent == ROOT / ".venv" / "bin", "the tests run in the README's .venv"
+    script = "\n".join([*setup[:-1], "exec " + setup[-1]])
+    sandbox = CredvaultProcess(
+        {"CREDVAULT_LISTEN": "127.0.0.1:0"}, tmp_path, command=["bash", "-ec", script], cwd=ROOT
+    ).start()
+    try:
+        outputs = {}
+        for command in walkthrough_commands():
+            command = command.replace(README_ADDRESS, sandbox.address)
+            result = subprocess.run(
+                ["bash", "-ec", f"{setup[0]}\n{command}"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert result.returncode == 0, f"{command}\n{result.stderr}"
+            outputs[command.split()[-1]] = result.stdout
+        check_walkthrough(outputs)
+        data_dir = re.search(r"data in (\S+)", sandbox.stdout()).group(1)
+    finally:
+        assert sandbox.stop() == 0
+    assert not Path(data_dir).exists(), "the sandbox leaves nothing behind"
 
 
 def test_restart_keeps_connections(embedded):
-    create = next(c for c in walkthrough_commands() if "CreateConnection" in c)
+    create = next(c for c in walkthrough_commands() if "/CreateConnection" in c)
     assert run(create, embedded.address).returncode == 0
     embedded.stop()
     embedded.start()
-    headers = next(c for c in walkthrough_commands() if "GetAuthHeaders" in c)
+    headers = next(c for c in walkthrough_commands() if "/GetAuthHeaders" in c)
     result = run(headers, embedded.address)
     assert result.returncode == 0, result.stderr
     assert readme_key() in result.stdout
@@ -112,7 +153,7 @@ def operated(openbao, fakes, tmp_path):
     process = CredvaultProcess(env, tmp_path).start()
     create, delete = (
         next(c for c in walkthrough_commands() if name in c)
-        for name in ("CreateConnection", "DeleteConnection")
+        for name in ("/CreateConnection", "/DeleteConnection")
     )
     assert run(create, process.address).returncode == 0
     yield process
