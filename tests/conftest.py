@@ -23,6 +23,7 @@ from fakes.atlassian_admin import FakeAtlassianAdmin
 from fakes.base import FakeAPI
 from fakes.example import FakeExample
 from fakes.jumpcloud import FakeJumpCloud
+from fakes.oauth import FakeTokenEndpoint
 from support import ORG, CredvaultProcess, free_port, start_openbao_dev
 
 from credvault.v1 import credvault_pb2_grpc
@@ -73,6 +74,10 @@ class Fakes:
     atlassian: FakeAtlassianCloud
     """Sites and the api.atlassian.com gateway (atlassian, atlassian-service-account)."""
     atlassian_admin: FakeAtlassianAdmin
+    atlassian_oauth: FakeTokenEndpoint
+    """auth.atlassian.com's token endpoint (client id and secret in the body; 401 invalid_client)."""
+    jumpcloud_oauth: FakeTokenEndpoint
+    """JumpCloud's admin-oauth token endpoint (HTTP basic, scope=api; 400 invalid_client)."""
 
     def by_provider(self) -> dict[str, FakeAPI]:
         return {
@@ -81,10 +86,19 @@ class Fakes:
             "atlassian": self.atlassian,
             "atlassian-service-account": self.atlassian,
             "atlassian-admin": self.atlassian_admin,
+            "atlassian-service-account-oauth": self.atlassian,
+            "jumpcloud-service-account": self.jumpcloud,
         }
 
     def all(self) -> list[FakeAPI]:
-        return [self.jumpcloud, self.example, self.atlassian, self.atlassian_admin]
+        return [
+            self.jumpcloud,
+            self.example,
+            self.atlassian,
+            self.atlassian_admin,
+            self.atlassian_oauth,
+            self.jumpcloud_oauth,
+        ]
 
     def provider_urls(self) -> dict[str, str]:
         """CREDVAULT_PROVIDER_URLS pointing every provider (and named URL) at its fake."""
@@ -95,6 +109,11 @@ class Fakes:
             "atlassian": self.atlassian.site_template,
             "atlassian-service-account": self.atlassian.gateway_template,
             "atlassian-service-account.tenant_info": self.atlassian.tenant_info_template,
+            "atlassian-service-account-oauth": self.atlassian.gateway_template,
+            "atlassian-service-account-oauth.tenant_info": self.atlassian.tenant_info_template,
+            "atlassian-service-account-oauth:token": self.atlassian_oauth.token_url,
+            "jumpcloud-service-account": self.jumpcloud.url,
+            "jumpcloud-service-account:token": self.jumpcloud_oauth.token_url,
         }
 
 
@@ -105,6 +124,10 @@ def fakes() -> Iterator[Fakes]:
         example=FakeExample().start(),
         atlassian=FakeAtlassianCloud().start(),
         atlassian_admin=FakeAtlassianAdmin().start(),
+        atlassian_oauth=FakeTokenEndpoint("/oauth/token", ("body",), reject_status=401).start(),
+        jumpcloud_oauth=FakeTokenEndpoint(
+            "/oauth2/token", ("basic",), reject_status=400, scope="api"
+        ).start(),
     )
     yield started
     for fake in started.all():

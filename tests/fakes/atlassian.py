@@ -83,6 +83,10 @@ class FakeAtlassianCloud(FakeAPI):
         self.tokens[token] = Token(email, scopes)
         return token
 
+    def add_token_value(self, email: str, scopes: set[str] | None, token: str) -> None:
+        """Accepts `token` (e.g. one a token endpoint minted) for `email`, with `scopes`."""
+        self.tokens[token] = Token(email, scopes)
+
     @property
     def site_template(self) -> str:
         return f"{self.url}/{{site}}"

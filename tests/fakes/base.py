@@ -19,6 +19,7 @@ class Request:
     query: dict[str, str]
     headers: Mapping[str, str]
     received_at: float = field(default_factory=time.time)
+    body: bytes = b""
 
 
 @dataclass
@@ -98,13 +99,13 @@ class FakeAPI:
             def _serve(self) -> None:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
+                body = self.rfile.read(length) if length else b""
                 request = Request(
                     method=self.command,
                     path=parts.path,
                     query={k: v[0] for k, v in parse_qs(parts.query).items()},
                     headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
                 )
                 response = fake._answer(request)
                 if response.delay:

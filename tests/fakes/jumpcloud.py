@@ -47,10 +47,10 @@ class FakeJumpCloud(FakeAPI):
         self.keys[key] = Admin(orgs=orgs, can_read_users=can_read_users)
 
     def override_key(self, request: Request) -> str:
-        return request.headers.get("x-api-key", "")
+        return _credential(request)
 
     def handle(self, request: Request) -> Response:
-        admin = self.keys.get(request.headers.get("x-api-key", ""))
+        admin = self.keys.get(_credential(request))
         if admin is None:
             return Response(401, {"error": "Unauthorized", "message": "Unauthorized: api key user not found"})
         path = request.path.removeprefix(self.base_path)
@@ -83,6 +83,16 @@ class FakeJumpCloud(FakeAPI):
             }
             return Response(200, [group], headers={"x-total-count": "1"})
         return Response(404, {"message": "Not Found"})
+
+
+def _credential(request: Request) -> str:
+    """The API key, or the access token a service account minted (sent as Bearer)."""
+    bearer = request.headers.get("authorization", "")
+    return (
+        bearer.removeprefix("Bearer ")
+        if bearer.startswith("Bearer ")
+        else request.headers.get("x-api-key", "")
+    )
 
 
 def _org(org_id: str) -> dict[str, object]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from functools import partial
 
 import grpc
 import httpx
@@ -58,12 +59,28 @@ def _atlassian_admin(fakes) -> tuple[dict[str, str], dict[str, str]]:
     return {"api_key": fakes.atlassian_admin.add_key(orgs=[LEAK_ORG])}, {}
 
 
+def _jumpcloud_service_account(fakes) -> tuple[dict[str, str], dict[str, str]]:
+    client_id, secret = fakes.jumpcloud_oauth.add_client(
+        lambda token: fakes.jumpcloud.add_key(token, orgs=[ORG])
+    )
+    return {"client_id": client_id, "client_secret": secret}, {}
+
+
+def _atlassian_service_account_oauth(fakes) -> tuple[dict[str, str], dict[str, str]]:
+    _atlassian_account(fakes, scopes=None)  # the site and its member
+    grant = partial(fakes.atlassian.add_token_value, LEAK_EMAIL, {"read:jira-user"})
+    client_id, secret = fakes.atlassian_oauth.add_client(grant)
+    return {"client_id": client_id, "client_secret": secret}, {"site": LEAK_SITE}
+
+
 CASES: dict[str, Make] = {
     "jumpcloud": _jumpcloud,
     "example-bearer": _example,
     "atlassian": _atlassian,
     "atlassian-admin": _atlassian_admin,
     "atlassian-service-account": _atlassian_service_account,
+    "atlassian-service-account-oauth": _atlassian_service_account_oauth,
+    "jumpcloud-service-account": _jumpcloud_service_account,
 }
 """provider id -> makes (credentials, config) that provider's fake accepts, fresh on every call."""
 

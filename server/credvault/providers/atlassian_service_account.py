@@ -129,7 +129,11 @@ def expires_at(config: Mapping[str, str]) -> datetime | None:
     return datetime.fromisoformat(config["expires_at"]) if config.get("expires_at") else None
 
 
-async def verify(request: VerifyRequest) -> Verdict:
+async def verify(
+    request: VerifyRequest, *, token_hint: str = TOKEN_HINT, scope_hint: str = SCOPE_HINT
+) -> Verdict:
+    """Resolves the cloud id from the site when needed, then asks the gateway for the current user;
+    the hints say what to make anew when the gateway refuses (a token here, OAuth credentials there)."""
     learnt: dict[str, str] = {}
     base_url = request.base_url
     if not request.config.get("cloud_id"):
@@ -140,7 +144,7 @@ async def verify(request: VerifyRequest) -> Verdict:
         base_url = request.render_base_url({**request.config, **learnt})
     product = request.config.get("product", "jira")
     response = await send(request, "GET", base_url + CURRENT_USER[product], provider_name=NAME)
-    verdict = verdict_of(response, product)
+    verdict = verdict_of(response, product, token_hint, scope_hint)
     return Verdict(
         ok=verdict.ok,
         reason=verdict.reason,
@@ -177,15 +181,17 @@ async def resolve_cloud_id(request: VerifyRequest) -> str | Verdict:
     return cloud_id.lower()
 
 
-def verdict_of(response: httpx.Response, product: str) -> Verdict:
+def verdict_of(
+    response: httpx.Response, product: str, token_hint: str = TOKEN_HINT, scope_hint: str = SCOPE_HINT
+) -> Verdict:
     status = response.status_code
     label = "Jira" if product == "jira" else "Confluence"
     if response.is_success:
         return Verdict(ok=True, reason="VERIFIED", http_status=status)
     if status == 401 and "scope does not match" in body_text(response):
-        return rejected(response, "INSUFFICIENT_SCOPE", SCOPE_HINT.format(scopes=SCOPES[product]))
+        return rejected(response, "INSUFFICIENT_SCOPE", scope_hint.format(scopes=SCOPES[product]))
     if status == 401:
-        return rejected(response, "CREDENTIALS_REJECTED", TOKEN_HINT)
+        return rejected(response, "CREDENTIALS_REJECTED", token_hint)
     if status == 403:
         return rejected(response, "NO_PRODUCT_ACCESS", ACCESS_HINT.format(product=label, admin=ADMIN_PAGE))
     if site_unavailable(response) or status == 404:

@@ -203,3 +203,66 @@ SERVICE_ACCOUNT = Guide(
         ),
     },
 )
+
+ATLASSIAN_OAUTH = Guide(
+    steps=(
+        "Sign in to admin.atlassian.com as an organization admin, pick the organization and open "
+        "Directory > Service accounts. Create a service account there if you have none.",
+        "Give the service account access to Jira or Confluence (an app role), and the project or space "
+        "roles it needs.",
+        "Open the service account, click Create credentials, choose OAuth 2.0 and click Next.",
+        "Choose the scopes; include read:jira-user for Jira (read:confluence-user for Confluence) so the "
+        "credentials can be checked. Review and click Create.",
+        "Copy the client ID and the client secret at once: the secret is shown only once.",
+        "Enter them, and your site (e.g. acme.atlassian.net) or its cloud ID.",
+    ),
+    warnings=(
+        "The client secret is shown only once. If you lose it, create new credentials.",
+        "Scopes cannot be changed once the credentials exist: for other scopes, create new credentials.",
+        "Use the site's cloud ID, not the organization ID; entering the site instead avoids the mix-up.",
+        "Client secrets expire on the date chosen when they were created: replace them before then.",
+    ),
+    fields={
+        "client_id": Help(
+            "client ID", "Shown when you create OAuth 2.0 credentials for the service account."
+        ),
+        "client_secret": Help("client secret", "Shown once, next to the client ID, when you create them."),
+        "cloud_id": Help(
+            "leave empty if you enter the site",
+            "The cloudId shown at https://<your site>.atlassian.net/_edge/tenant_info (not the "
+            "organization ID).",
+        ),
+        "site": Help(
+            "acme.atlassian.net", "The address you open Jira or Confluence at; its cloud ID is looked up."
+        ),
+        "product": Help("jira", "jira (the default) or confluence: the app the credentials' scopes are for."),
+        "expires_at": Help(
+            "2026-12-31", "The expiry date of the client secret; after it the connection shows as expired."
+        ),
+    },
+)
+
+JUMPCLOUD_OAUTH = Guide(
+    steps=(
+        "Sign in to the JumpCloud Admin Portal as an administrator with the Billing role (only they can "
+        "create service accounts).",
+        "Go to Settings > Service Accounts and click + New.",
+        "Name the service account, give it a role with at least read access (a custom role is fine), "
+        "choose Client Secret as the key type and pick how long the secret lives.",
+        "Save, then copy the client ID and the client secret at once: they are shown only once.",
+        "Enter them here. If you manage several organizations (multi-tenant), also enter the ID of the one "
+        "to connect; if you sign in at console.eu.jumpcloud.com, set region to eu.",
+    ),
+    warnings=(
+        "The client secret is shown only once. A service account can hold two secrets, so you can add a "
+        "new one and update the connection before removing the old one.",
+        "Secrets expire after the lifetime you chose; JumpCloud emails admins a week before.",
+        "The service account can do what its role allows: give it only the role this connection needs.",
+    ),
+    fields={
+        "client_id": Help("client ID", "Shown when you create the service account's client secret."),
+        "client_secret": Help("client secret", "Shown once, when it is created."),
+        "org_id": JUMPCLOUD.fields["org_id"],
+        "region": JUMPCLOUD.fields["region"],
+    },
+)

@@ -22,7 +22,7 @@ CONSOLES = {"us": "console.jumpcloud.com", "eu": "console.eu.jumpcloud.com"}
 ORG_NOT_FOUND_HINT, FORBIDDEN_HINT = guides.JUMPCLOUD_ORG_NOT_FOUND_HINT, guides.JUMPCLOUD_FORBIDDEN_HINT
 
 
-def check(rejected_hint: str) -> Check:
+def check(rejected_hint: str, forbidden_hint: str = FORBIDDEN_HINT) -> Check:
     """Reads one user id: proves the credentials and that they may act on the org (`/organizations`
     would answer even a multi-tenant key that still needs an org id)."""
     return Check(
@@ -34,7 +34,7 @@ def check(rejected_hint: str) -> Check:
             Rule(400, "ORG_ID_MALFORMED", ORG_NOT_FOUND_HINT, config="org_id"),
             Rule(404, "ORG_NOT_FOUND", ORG_NOT_FOUND_HINT, config="org_id"),
             Rule(403, "IP_BLOCKED", FORBIDDEN_HINT, body="blocked"),
-            Rule(403, "INSUFFICIENT_PERMISSIONS", FORBIDDEN_HINT),
+            Rule(403, "INSUFFICIENT_PERMISSIONS", forbidden_hint),
         ),
     )
 
