@@ -11,6 +11,7 @@ import grpc
 
 from credvault_client.channel import open_channel
 from credvault_client.errors import from_rpc_error
+from credvault_client.header_cache import DEFAULT_SIZE, AuthHeaderCache
 from credvault_client.v1 import credvault_pb2 as pb
 from credvault_client.v1 import credvault_pb2_grpc
 
@@ -33,12 +34,29 @@ time. A retried call's attempts all share its one deadline."""
 
 
 class Client:
-    """A credvault client over a gRPC channel. Use `Client.connect(...)` or pass your own channel."""
+    """A credvault client over a gRPC channel. Use `Client.connect(...)` or pass your own channel.
 
-    def __init__(self, channel: grpc.Channel, *, timeouts: Mapping[str, float] | None = None) -> None:
+    `cache_auth_headers=True` keeps `get_auth_headers` answers in memory for as long as the server's
+    `cache_ttl` allows, dropped at once when the connection changes (see `header_cache`); at most
+    `cache_size` connections. Call `close()` (or use `with`) to end its event streams.
+    """
+
+    def __init__(
+        self,
+        channel: grpc.Channel,
+        *,
+        timeouts: Mapping[str, float] | None = None,
+        cache_auth_headers: bool = False,
+        cache_size: int = DEFAULT_SIZE,
+    ) -> None:
         self.channel = channel
         self.stub = credvault_pb2_grpc.CredentialVaultStub(channel)
         self.timeouts = {**DEFAULT_TIMEOUTS, **(timeouts or {})}
+        self.header_cache = (
+            AuthHeaderCache(self.stub, self._fetch_auth_headers, size=cache_size)
+            if cache_auth_headers
+            else None
+        )
 
     @classmethod
     def connect(
@@ -50,14 +68,18 @@ class Client:
         token: str | None = None,
         options: Sequence[tuple[str, Any]] = (),
         timeouts: Mapping[str, float] | None = None,
+        cache_auth_headers: bool = False,
+        cache_size: int = DEFAULT_SIZE,
     ) -> Client:
         """A client on a new channel; see `open_channel` for the TLS and token options."""
         channel = open_channel(
             target, tls=tls, root_certificates=root_certificates, token=token, options=options
         )
-        return cls(channel, timeouts=timeouts)
+        return cls(channel, timeouts=timeouts, cache_auth_headers=cache_auth_headers, cache_size=cache_size)
 
     def close(self) -> None:
+        if self.header_cache is not None:
+            self.header_cache.close()
         self.channel.close()
 
     def __enter__(self) -> Client:
@@ -145,7 +167,10 @@ class Client:
             labels=labels,
         )
         request.update_mask.paths.extend(update_mask)
-        return self._call(self.stub.UpdateConnection, "UpdateConnection", request, timeout)
+        try:
+            return self._call(self.stub.UpdateConnection, "UpdateConnection", request, timeout)
+        finally:
+            self._forget(tenant_id, connection_id)
 
     def delete_connection(
         self, tenant_id: str, connection_id: str, *, allow_missing: bool = False, timeout: float | None = None
@@ -153,25 +178,44 @@ class Client:
         request = pb.DeleteConnectionRequest(
             tenant_id=tenant_id, connection_id=connection_id, allow_missing=allow_missing
         )
-        self._call(self.stub.DeleteConnection, "DeleteConnection", request, timeout)
+        try:
+            self._call(self.stub.DeleteConnection, "DeleteConnection", request, timeout)
+        finally:
+            self._forget(tenant_id, connection_id)
 
     def verify_connection(
         self, tenant_id: str, connection_id: str, *, timeout: float | None = None
     ) -> pb.VerifyConnectionResponse:
         """Checks the stored credentials with the provider; a rejection is `outcome.ok == False`."""
         request = pb.VerifyConnectionRequest(tenant_id=tenant_id, connection_id=connection_id)
-        return self._call(self.stub.VerifyConnection, "VerifyConnection", request, timeout)
+        try:
+            return self._call(self.stub.VerifyConnection, "VerifyConnection", request, timeout)
+        finally:
+            self._forget(tenant_id, connection_id)
 
     def get_auth_headers(
         self, tenant_id: str, connection_id: str, *, timeout: float | None = None
     ) -> pb.GetAuthHeadersResponse:
-        """The headers (secret: never log them) and base URL to call the provider with."""
-        request = pb.GetAuthHeadersRequest(tenant_id=tenant_id, connection_id=connection_id)
-        return self._call(self.stub.GetAuthHeaders, "GetAuthHeaders", request, timeout)
+        """The headers (secret: never log them) and base URL to call the provider with. With the cache
+        on, the answer may be shared with other callers: read it, never modify it."""
+        if self.header_cache is not None:
+            return self.header_cache.get(tenant_id, connection_id, timeout)
+        return self._fetch_auth_headers(tenant_id, connection_id, timeout)
 
     def list_providers(self, *, timeout: float | None = None) -> list[pb.Provider]:
         response = self._call(self.stub.ListProviders, "ListProviders", pb.ListProvidersRequest(), timeout)
         return list(response.providers)
+
+    def _fetch_auth_headers(
+        self, tenant_id: str, connection_id: str, timeout: float | None
+    ) -> pb.GetAuthHeadersResponse:
+        request = pb.GetAuthHeadersRequest(tenant_id=tenant_id, connection_id=connection_id)
+        return self._call(self.stub.GetAuthHeaders, "GetAuthHeaders", request, timeout)
+
+    def _forget(self, tenant_id: str, connection_id: str) -> None:
+        """This client's own changes show in its cache at once, before their event arrives."""
+        if self.header_cache is not None:
+            self.header_cache.drop(tenant_id, connection_id)
 
     def _call(
         self,
