@@ -8,6 +8,7 @@ const path = require('node:path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 const { CredvaultError } = require('./errors');
+const { AuthHeaderCache } = require('./header-cache');
 
 const PROTO_DIR = path.join(__dirname, '..', 'proto');
 // The same options scripts/generate gives proto-loader-gen-types, so the types match the objects.
@@ -62,8 +63,26 @@ class CredvaultClient {
    * @param {string} [options.token] sent as `authorization: Bearer <token>`; over TLS, or plaintext
    *   to a loopback address only, so it never crosses a network in clear
    * @param {object} [options.timeouts] seconds per method name, over DEFAULT_TIMEOUTS
+   * @param {boolean} [options.cacheAuthHeaders=false] keep getAuthHeaders answers in memory for their
+   *   cache_ttl, dropped at once when the connection changes (see header-cache.js); call close()
+   *   to end the event streams the cache holds
+   * @param {number} [options.cacheSize=10000] most connections the cache keeps
+   * @param {{warn: Function, info: Function}} [options.logger=console] where the cache says that it
+   *   cannot watch a tenant's events
    */
-  constructor(address, { tls = true, rootCerts, token, timeouts = {}, channelOptions = {} } = {}) {
+  constructor(
+    address,
+    {
+      tls = true,
+      rootCerts,
+      token,
+      timeouts = {},
+      channelOptions = {},
+      cacheAuthHeaders = false,
+      cacheSize,
+      logger = console,
+    } = {},
+  ) {
     let credentials = tls ? grpc.credentials.createSsl(rootCerts) : grpc.credentials.createInsecure();
     this.callMetadata = new grpc.Metadata();
     if (token !== undefined && tls) {
@@ -82,6 +101,13 @@ class CredvaultClient {
       'grpc.service_config': JSON.stringify(SERVICE_CONFIG),
       ...channelOptions,
     });
+    this.headerCache = cacheAuthHeaders
+      ? new AuthHeaderCache(this.stub, (request, options) => this.#call('GetAuthHeaders', request, options), {
+          size: cacheSize,
+          metadata: () => this.callMetadata.clone(),
+          logger,
+        })
+      : null;
   }
 
   /** Verifies the credentials with the provider and stores the connection (never retried). */
@@ -108,20 +134,22 @@ class CredvaultClient {
   }
 
   updateConnection(request, options) {
-    return this.#call('UpdateConnection', request, options);
+    return this.#forgetting(request, this.#call('UpdateConnection', request, options));
   }
 
   deleteConnection(request, options) {
-    return this.#call('DeleteConnection', request, options);
+    return this.#forgetting(request, this.#call('DeleteConnection', request, options));
   }
 
   /** Checks the stored credentials with the provider; a rejection is `outcome.ok === false`. */
   verifyConnection(request, options) {
-    return this.#call('VerifyConnection', request, options);
+    return this.#forgetting(request, this.#call('VerifyConnection', request, options));
   }
 
-  /** The headers (secret: never log them) and base URL to call the provider with. */
+  /** The headers (secret: never log them) and base URL to call the provider with. With the cache on,
+   * the answer may be shared with other callers: read it, never modify it. */
   getAuthHeaders(request, options) {
+    if (this.headerCache) return this.headerCache.get(request, options);
     return this.#call('GetAuthHeaders', request, options);
   }
 
@@ -130,7 +158,14 @@ class CredvaultClient {
   }
 
   close() {
+    if (this.headerCache) this.headerCache.close();
     this.stub.close();
+  }
+
+  /** This client's own changes show in its cache at once, before their event arrives. */
+  #forgetting(request, call) {
+    if (!this.headerCache) return call;
+    return call.finally(() => this.headerCache.drop(request.tenant_id, request.connection_id));
   }
 
   #call(method, request, { timeout } = {}) {
@@ -144,4 +179,4 @@ class CredvaultClient {
   }
 }
 
-module.exports = { CredvaultClient, CredvaultError, DEFAULT_TIMEOUTS, RETRIED_METHODS, grpc };
+module.exports = { AuthHeaderCache, CredvaultClient, CredvaultError, DEFAULT_TIMEOUTS, RETRIED_METHODS, grpc };

@@ -41,6 +41,13 @@ export interface ClientOptions {
   /** Seconds per method, over DEFAULT_TIMEOUTS. */
   timeouts?: Partial<Record<MethodName, number>>;
   channelOptions?: grpc.ChannelOptions;
+  /** Keep getAuthHeaders answers in memory for their cache_ttl, dropped at once when the connection
+   * changes (the cache follows each tenant's WatchConnectionEvents). Default false. */
+  cacheAuthHeaders?: boolean;
+  /** Most connections the cache keeps (least recently used go first). Default 10000. */
+  cacheSize?: number;
+  /** Where the cache says it cannot watch a tenant's events. Default console. */
+  logger?: { warn(message: string): void; info(message: string): void };
 }
 
 export interface CallOptions {
@@ -83,4 +90,15 @@ export class CredvaultClient {
   getAuthHeaders(request: GetAuthHeadersRequest, options?: CallOptions): Promise<GetAuthHeadersResponse>;
   listProviders(options?: CallOptions): Promise<Provider[]>;
   close(): void;
+  /** The auth header cache, when cacheAuthHeaders is on. */
+  readonly headerCache: AuthHeaderCache | null;
+}
+
+export class AuthHeaderCache {
+  /** Entries held now (expired ones not counted). */
+  readonly size: number;
+  /** Whether the tenant's event stream is open right now. */
+  watching(tenantId: string): boolean;
+  drop(tenantId: string, connectionId: string): void;
+  dropTenant(tenantId: string): void;
 }
