@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"log"
 	"net"
 	"path"
 	"time"
@@ -54,12 +55,21 @@ type Options struct {
 	Token string
 	// Timeouts override DefaultTimeouts per method name.
 	Timeouts map[string]time.Duration
+	// CacheAuthHeaders keeps GetAuthHeaders answers in memory for their cache_ttl, dropped at once
+	// when the connection changes (the cache follows each tenant's WatchConnectionEvents). Close the
+	// client to end its streams.
+	CacheAuthHeaders bool
+	// CacheSize is the most connections the cache keeps (0: DefaultCacheSize).
+	CacheSize int
+	// Logger is where the cache says it cannot watch a tenant's events (nil: log.Default()).
+	Logger *log.Logger
 }
 
-// Client is the generated client plus the connection it runs on.
+// Client is the generated client plus the connection it runs on (and the header cache, when on).
 type Client struct {
 	credvaultv1.CredentialVaultClient
-	conn *grpc.ClientConn
+	conn  *grpc.ClientConn
+	cache *headerCache
 }
 
 // Dial connects to credvault at target ("host:port").
@@ -90,11 +100,59 @@ func Dial(ctx context.Context, target string, options Options) (*Client, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &Client{CredentialVaultClient: credvaultv1.NewCredentialVaultClient(conn), conn: conn}, nil
+	client := &Client{CredentialVaultClient: credvaultv1.NewCredentialVaultClient(conn), conn: conn}
+	if options.CacheAuthHeaders {
+		client.cache = newHeaderCache(client.CredentialVaultClient, options.CacheSize, options.Logger)
+	}
+	return client, nil
 }
 
-// Close closes the connection.
-func (c *Client) Close() error { return c.conn.Close() }
+// Close ends the cache's streams and closes the connection.
+func (c *Client) Close() error {
+	if c.cache != nil {
+		c.cache.close()
+	}
+	return c.conn.Close()
+}
+
+// GetAuthHeaders returns the headers (secret: never log them) and base URL to call the provider with.
+// With the cache on, the answer may be shared with other callers: read it, never modify it; callers
+// waiting for the same connection share the first one's call (and its outcome).
+func (c *Client) GetAuthHeaders(ctx context.Context, in *credvaultv1.GetAuthHeadersRequest,
+	opts ...grpc.CallOption) (*credvaultv1.GetAuthHeadersResponse, error) {
+	if c.cache == nil {
+		return c.CredentialVaultClient.GetAuthHeaders(ctx, in, opts...)
+	}
+	return c.cache.get(ctx, in, opts...)
+}
+
+// UpdateConnection is the generated call; with the cache on, this client's own change shows in it at
+// once, before its event arrives. So do DeleteConnection and VerifyConnection.
+func (c *Client) UpdateConnection(ctx context.Context, in *credvaultv1.UpdateConnectionRequest,
+	opts ...grpc.CallOption) (*credvaultv1.Connection, error) {
+	defer c.forget(in.GetTenantId(), in.GetConnectionId())
+	return c.CredentialVaultClient.UpdateConnection(ctx, in, opts...)
+}
+
+// DeleteConnection is the generated call (see UpdateConnection).
+func (c *Client) DeleteConnection(ctx context.Context, in *credvaultv1.DeleteConnectionRequest,
+	opts ...grpc.CallOption) (*credvaultv1.DeleteConnectionResponse, error) {
+	defer c.forget(in.GetTenantId(), in.GetConnectionId())
+	return c.CredentialVaultClient.DeleteConnection(ctx, in, opts...)
+}
+
+// VerifyConnection is the generated call (see UpdateConnection).
+func (c *Client) VerifyConnection(ctx context.Context, in *credvaultv1.VerifyConnectionRequest,
+	opts ...grpc.CallOption) (*credvaultv1.VerifyConnectionResponse, error) {
+	defer c.forget(in.GetTenantId(), in.GetConnectionId())
+	return c.CredentialVaultClient.VerifyConnection(ctx, in, opts...)
+}
+
+func (c *Client) forget(tenant, connection string) {
+	if c.cache != nil {
+		c.cache.drop(tenant, connection)
+	}
+}
 
 func defaultDeadline(timeouts map[string]time.Duration) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply interface{}, cc *grpc.ClientConn,
