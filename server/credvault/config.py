@@ -102,6 +102,9 @@ class Settings:
     cache_ttl: float = 10.0
     """Seconds built auth headers are served from memory: the staleness bound across replicas (and
     worker processes) for changes made elsewhere; 0 turns the cache off."""
+    client_cache_ttl: float = 300.0
+    """Seconds a caller may reuse a GetAuthHeaders answer (its `cache_ttl`; never past the credentials'
+    `expires_at`); 0 tells callers not to cache."""
     workers: int = 1
     """Server processes sharing the listening port (SO_REUSEPORT), to use more than one core."""
     recheck: RecheckSettings = field(default_factory=RecheckSettings)
@@ -152,6 +155,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         metrics_listen=env.get("CREDVAULT_METRICS_LISTEN") or None,
         cache_size=int(_number(env, "CREDVAULT_CACHE_SIZE", 10_000, minimum=0)),
         cache_ttl=_number(env, "CREDVAULT_CACHE_TTL", 10.0, minimum=0),
+        client_cache_ttl=_number(env, "CREDVAULT_CLIENT_CACHE_TTL", 300.0, minimum=0),
         workers=int(_number(env, "CREDVAULT_WORKERS", 1, minimum=1)),
         recheck=recheck,
     )

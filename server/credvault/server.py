@@ -84,7 +84,9 @@ async def serve(
                     ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
                 ],
             )
-            credvault_pb2_grpc.add_CredentialVaultServicer_to_server(CredentialVaultServicer(service), server)
+            credvault_pb2_grpc.add_CredentialVaultServicer_to_server(
+                CredentialVaultServicer(service, settings.client_cache_ttl), server
+            )
             health_servicer = HealthServicer()
             # Logged in to Vault already: SERVING from the first call, so a readiness probe right
             # after "listening" does not see a NOT_SERVING that only waits for the first check.

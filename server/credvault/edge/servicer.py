@@ -3,10 +3,10 @@ Knows nothing of Vault or HTTP; errors are mapped by `credvault.edge.status`."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import grpc
-from google.protobuf import timestamp_pb2
+from google.protobuf import duration_pb2, timestamp_pb2
 
 from credvault.domain.errors import FieldViolation, InvalidArgumentError
 from credvault.domain.model import ConnectionRecord, Deadline, Outcome, Status
@@ -33,8 +33,9 @@ def _deadline(context: Context) -> Deadline:
 
 
 class CredentialVaultServicer(pb_grpc.CredentialVaultServicer):
-    def __init__(self, service: CredentialService) -> None:
+    def __init__(self, service: CredentialService, client_cache_ttl: float = 0.0) -> None:
         self._service = service
+        self._client_cache_ttl = timedelta(seconds=client_cache_ttl)
 
     async def CreateConnection(self, request: pb.CreateConnectionRequest, context: Context) -> pb.Connection:
         record = await self._service.create(
@@ -103,7 +104,17 @@ class CredentialVaultServicer(pb_grpc.CredentialVaultServicer):
             base_url=auth.base_url,
             expires_at=_timestamp(auth.expires_at),
             query_params=auth.query_params,
+            cache_ttl=self._cache_ttl(auth.expires_at),
         )
+
+    def _cache_ttl(self, expires_at: datetime | None) -> duration_pb2.Duration:
+        """CREDVAULT_CLIENT_CACHE_TTL, cut short by the credentials' expiry; zero: do not cache."""
+        ttl = self._client_cache_ttl
+        if expires_at is not None:
+            ttl = min(ttl, expires_at - datetime.now(UTC))
+        duration = duration_pb2.Duration()
+        duration.FromTimedelta(max(ttl, timedelta(0)))
+        return duration
 
     async def ListProviders(
         self, request: pb.ListProvidersRequest, context: Context
