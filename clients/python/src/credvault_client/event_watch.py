@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 
 import grpc
@@ -19,6 +20,8 @@ FIRST_DELAY = 0.1
 """Seconds before the first reconnection attempt; doubled after each failed one."""
 MAX_DELAY = 30.0
 """The longest wait between reconnection attempts."""
+STABLE_AFTER = 1.0
+"""Seconds a stream must have been open for its end to start the backoff afresh."""
 
 
 class TenantWatch:
@@ -71,7 +74,7 @@ class TenantWatch:
     def _run(self) -> None:
         cursor = ""
         delay = FIRST_DELAY
-        down_since_logged = False
+        down_logged = False
         while not self._stopped.is_set():
             request = pb.WatchConnectionEventsRequest(tenant_id=self.tenant_id, after=cursor)
             call = self._stub.WatchConnectionEvents(request)
@@ -79,13 +82,17 @@ class TenantWatch:
                 self._call = call
             if self._stopped.is_set():
                 call.cancel()  # type: ignore[no-untyped-call]
+            live_since = None
             try:
-                call.initial_metadata()  # the server has subscribed us once its headers arrive
-                self._went_live(resumed=bool(cursor))
-                delay = FIRST_DELAY
-                if down_since_logged:
-                    log.info("watching tenant %s's connection events again", self.tenant_id)
-                    down_since_logged = False
+                # The server sends its headers once it has subscribed us; a refusal comes as a status
+                # with empty headers, and the call is over by then.
+                call.initial_metadata()
+                if not call.done():  # type: ignore[attr-defined]  # a grpc.Future as well
+                    live_since = time.monotonic()
+                    self._went_live(resumed=bool(cursor))
+                    if down_logged:
+                        log.info("watching tenant %s's connection events again", self.tenant_id)
+                        down_logged = False
                 for event in call:
                     cursor = event.cursor or cursor
                     self._on_event(event)
@@ -94,7 +101,7 @@ class TenantWatch:
                     break
                 if error.code() is grpc.StatusCode.OUT_OF_RANGE:
                     cursor = ""  # too old to resume: watch from now; on_gap drops what may be stale
-                elif not down_since_logged:
+                elif not down_logged:
                     log.warning(
                         "cannot watch tenant %s's connection events (%s: %s); cached auth headers are "
                         "reused until their cache_ttl and no longer, until the stream is back",
@@ -102,10 +109,12 @@ class TenantWatch:
                         error.code().name,
                         error.details(),
                     )
-                    down_since_logged = True
+                    down_logged = True
             finally:
                 self._live.clear()
                 self.settled.set()
+            if live_since is not None and time.monotonic() - live_since >= STABLE_AFTER:
+                delay = FIRST_DELAY
             self._stopped.wait(random.uniform(0, delay))  # full jitter: replicas' clients spread out
             delay = min(delay * 2, MAX_DELAY)
 

@@ -1,0 +1,192 @@
+"""The clients' opt-in auth header caches against two real replicas on one OpenBao: changes are made
+through replica A, cached clients read and watch through replica B. Server-side RPCs are counted from
+B's metrics. The Python client is tested here; the Node and Go clients run their own cache tests
+(clients/node/test/cache.test.js, clients/go/credvault/cache_test.go) against the same servers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from conftest import server_env
+from credvault_client import Client, FailedPreconditionError, NotFoundError, UnavailableError
+from support import ORG, CredvaultProcess, scrape
+
+SHORT_TTL = 2
+"""CREDVAULT_CLIENT_CACHE_TTL of the `short` replica, in seconds."""
+ROLES = {
+    "admin": ["*"],
+    "worker": ["GetAuthHeaders", "WatchConnectionEvents"],
+    "blind": ["GetAuthHeaders"],
+}
+"""Callers in the replicas' access policy: `blind` may read headers but not watch events."""
+
+
+@dataclass
+class Replicas:
+    a: CredvaultProcess
+    b: CredvaultProcess
+    short: CredvaultProcess
+    """Like B, but answers cache_ttl = SHORT_TTL."""
+    tokens: dict[str, str]
+
+    def client(self, server: CredvaultProcess, role: str, **options: Any) -> Client:
+        return Client.connect(server.address, tls=False, token=self.tokens[role], **options)
+
+    def env(self) -> dict[str, str]:
+        """What the Node and Go cache tests read."""
+        return {
+            "CREDVAULT_REPLICA_A": self.a.address,
+            "CREDVAULT_REPLICA_B": self.b.address,
+            "CREDVAULT_REPLICA_B_METRICS": self.b.metrics_url,
+            "CREDVAULT_SHORT": self.short.address,
+            "CREDVAULT_SHORT_METRICS": self.short.metrics_url,
+            "CREDVAULT_SHORT_TTL": str(SHORT_TTL),
+            **{f"CREDVAULT_TOKEN_{role.upper()}": token for role, token in self.tokens.items()},
+        }
+
+
+@pytest.fixture(scope="module")
+def replicas(openbao, fakes, tmp_path_factory) -> Iterator[Replicas]:
+    base = tmp_path_factory.mktemp("replicas")
+    tokens = {role: uuid.uuid4().hex for role in ROLES}
+    policy = base / "policy.json"
+    callers = {
+        role: {"tokens_sha256": [hashlib.sha256(tokens[role].encode()).hexdigest()], "tenants": ["*"]}
+        | {"methods": methods}
+        for role, methods in ROLES.items()
+    }
+    policy.write_text(json.dumps({"callers": callers}))
+    env = server_env(openbao, fakes, CREDVAULT_ACCESS_POLICY=str(policy))
+    a = CredvaultProcess(env, base / "a").start()
+    b = CredvaultProcess(env, base / "b").start()
+    short = CredvaultProcess({**env, "CREDVAULT_CLIENT_CACHE_TTL": str(SHORT_TTL)}, base / "short").start()
+    yield Replicas(a, b, short, tokens)
+    for process in (a, b, short):
+        process.stop()
+
+
+def header_calls(server: CredvaultProcess) -> float:
+    """GetAuthHeaders calls the server has answered, whatever their outcome."""
+    _, samples = scrape(server)
+    return sum(
+        value
+        for (name, labels), value in samples.items()
+        if name == "credvault_rpc_duration_seconds_count" and ("method", "GetAuthHeaders") in labels
+    )
+
+
+def eventually(check: Callable[[], bool], timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return check()
+
+
+def connect(admin: Client, tenant: str, key: str, connection_id: str = "jc") -> None:
+    admin.create_connection(tenant, "jumpcloud", {"api_key": key}, connection_id=connection_id)
+
+
+def new_key(fakes) -> str:
+    key = f"jca_{uuid.uuid4().hex}"
+    fakes.jumpcloud.add_key(key, orgs=[ORG])
+    return key
+
+
+@pytest.fixture(scope="module")
+def admin(replicas) -> Iterator[Client]:
+    with replicas.client(replicas.a, "admin") as client:
+        yield client
+
+
+def test_the_server_says_how_long_an_answer_may_be_reused(replicas, admin, tenant, key):
+    connect(admin, tenant, key)
+    assert admin.get_auth_headers(tenant, "jc").cache_ttl.ToSeconds() == 300
+    with replicas.client(replicas.short, "admin") as short:
+        assert short.get_auth_headers(tenant, "jc").cache_ttl.ToSeconds() == SHORT_TTL
+
+
+def test_a_hit_makes_no_call(replicas, admin, tenant, key):
+    connect(admin, tenant, key)
+    with replicas.client(replicas.b, "worker", cache_auth_headers=True) as cached:
+        before = header_calls(replicas.b)
+        answers = [cached.get_auth_headers(tenant, "jc") for _ in range(200)]
+        assert header_calls(replicas.b) - before == 1
+    assert all(answer.headers["x-api-key"] == key for answer in answers)
+
+
+def test_concurrent_misses_make_one_call(replicas, admin, tenant, key):
+    connect(admin, tenant, key)
+    with replicas.client(replicas.b, "worker", cache_auth_headers=True) as cached:
+        start = threading.Barrier(8)
+        answers: list[str] = []
+
+        def caller() -> None:
+            start.wait()
+            answers.append(cached.get_auth_headers(tenant, "jc").headers["x-api-key"])
+
+        before = header_calls(replicas.b)
+        threads = [threading.Thread(target=caller) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert answers == [key] * 8
+        assert header_calls(replicas.b) - before == 1
+
+
+def test_failures_are_not_cached(replicas, admin, tenant, key, fakes):
+    connect(admin, tenant, key)
+    with replicas.client(replicas.b, "worker", cache_auth_headers=True) as cached:
+        before = header_calls(replicas.b)
+        for _ in range(2):
+            with pytest.raises(NotFoundError):
+                cached.get_auth_headers(tenant, "no-such-connection")
+        del fakes.jumpcloud.keys[key]
+        assert not admin.verify_connection(tenant, "jc").outcome.ok
+        for _ in range(2):
+            with pytest.raises(FailedPreconditionError) as invalid:
+                cached.get_auth_headers(tenant, "jc")
+            assert invalid.value.reason == "CONNECTION_INVALID"
+        assert header_calls(replicas.b) - before == 4
+
+
+def served_key(client: Client, tenant: str) -> str | type[Exception]:
+    """The key the client hands out now, or the kind of error it raises."""
+    try:
+        return client.get_auth_headers(tenant, "jc").headers["x-api-key"]
+    except (NotFoundError, FailedPreconditionError) as error:
+        return type(error)
+
+
+def test_with_the_server_away_an_entry_lives_its_cache_ttl(
+    openbao, fakes, admin, tenant, key, tmp_path, caplog
+):
+    connect(admin, tenant, key)
+    caplog.set_level(logging.WARNING, logger="credvault_client.cache")
+    away = CredvaultProcess(
+        server_env(openbao, fakes, CREDVAULT_CLIENT_CACHE_TTL=str(SHORT_TTL)), tmp_path / "away"
+    ).start()
+    try:
+        with Client.connect(away.address, tls=False, cache_auth_headers=True) as cached:
+            assert served_key(cached, tenant) == key
+            away.stop()
+            assert eventually(lambda: "cannot watch" in caplog.text)
+            with pytest.raises(UnavailableError):
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    assert cached.get_auth_headers(tenant, "jc").headers["x-api-key"] == key
+                    time.sleep(0.05)
+    finally:
+        away.stop()
+    assert sum("cannot watch" in r.getMessage() for r in caplog.records) == 1, caplog.text
