@@ -6,12 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from conftest import server_env
 from credvault_client import (
@@ -25,8 +26,9 @@ from credvault_client import (
     UnavailableError,
     pb,
 )
+from credvault_client.channel import is_loopback
 from fakes.base import Response
-from support import CredvaultProcess, free_port
+from support import ORG, CredvaultProcess, free_port
 
 
 def test_round_trip(client: Client, tenant, key):
@@ -135,11 +137,21 @@ def test_token_is_sent_as_bearer_on_loopback(vaultless: CredvaultProcess):
         client.get_connection("t", "c")
 
 
-def test_readme_example_runs(server, key, client: Client):
+def test_docs_example_runs_as_printed(server, fakes, tmp_path):
+    """docs/clients.md's example, run as a script as it stands (only the address is the test server's)."""
     page = (Path(__file__).parents[2] / "docs" / "clients.md").read_text()
     block = page.split("<!-- python-client:start -->")[1].split("<!-- python-client:end -->")[0]
     code = re.search(r"```python\n(.*?)```", block, re.S).group(1)
-    namespace = {"api_key": key, "httpx": httpx}
-    exec(code.replace("127.0.0.1:50051", server.address), namespace)
-    assert namespace["users"]["totalCount"] == 1
-    client.delete_connection("acme", "jc")
+    fakes.jumpcloud.add_key(re.search(r'"api_key": "([^"]+)"', code).group(1), orgs=[ORG])
+    script = tmp_path / "example.py"
+    script.write_text(code.replace("127.0.0.1:50051", server.address))
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "1 user(s)\n"
+
+
+def test_plaintext_is_automatic_on_loopback_only(server, tenant):
+    assert is_loopback("127.0.0.1:50051") and is_loopback("[::1]:50051") and is_loopback("localhost:1")
+    assert not is_loopback("credvault.internal:50051") and not is_loopback("10.0.0.7:50051")
+    with Client.connect(server.address) as vault:  # no tls=: plaintext, as the server is
+        assert vault.list_connections(tenant).connections == []

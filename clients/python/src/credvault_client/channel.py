@@ -3,6 +3,7 @@ policy for the calls that are safe to repeat."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -36,18 +37,22 @@ def service_config() -> str:
 def open_channel(
     target: str,
     *,
-    tls: bool = True,
+    tls: bool | None = None,
     root_certificates: bytes | None = None,
     token: str | None = None,
     options: Sequence[tuple[str, Any]] = (),
 ) -> grpc.Channel:
     """A channel to credvault at `target` ("host:port").
 
-    `tls=False` is plaintext, for loopback and development. A `token` is sent as
+    `tls=None` (the default) is plaintext to a loopback address (`127.0.0.1`, `[::1]`, `localhost`), as
+    `credvault serve` listens by default, and TLS to anything else; `tls=True` or `False` says it
+    outright (a TLS server on loopback needs `tls=True`). A `token` is sent as
     `authorization: Bearer <token>` on every call; gRPC only sends call credentials over TLS or, with
     `tls=False`, to a loopback address (local credentials), so a token never crosses a network in clear.
     `root_certificates` (PEM) replaces the system CAs for verifying the server.
     """
+    if tls is None:
+        tls = not is_loopback(target)
     channel_options = [("grpc.service_config", service_config()), ("grpc.enable_retries", 1), *options]
     if not tls and token is None:
         return grpc.insecure_channel(target, options=channel_options)
@@ -59,3 +64,14 @@ def open_channel(
     if token is not None:
         transport = grpc.composite_channel_credentials(transport, grpc.access_token_call_credentials(token))
     return grpc.secure_channel(target, transport, options=channel_options)
+
+
+def is_loopback(target: str) -> bool:
+    """Whether a "host:port" target names this machine by a loopback address or `localhost`."""
+    host = target.rpartition(":")[0].strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -63,7 +63,7 @@ class Client:
         cls,
         target: str,
         *,
-        tls: bool = True,
+        tls: bool | None = None,
         root_certificates: bytes | None = None,
         token: str | None = None,
         options: Sequence[tuple[str, Any]] = (),
