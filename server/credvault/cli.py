@@ -13,6 +13,8 @@ from credvault.domain.errors import ConfigError
 from credvault.edge.transport import check_exposure
 from credvault.healthcheck import check
 from credvault.logs import configure_logging
+from credvault.port import ensure_free
+from credvault.settings_help import settings_help
 from credvault.vault.policy import policy_text
 
 log = logging.getLogger(__name__)
@@ -25,11 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "serve",
         help="run the gRPC server (uses VAULT_ADDR, or an embedded OpenBao when it is not set)",
+        epilog=settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands.add_parser(
         "sandbox",
         help="try credvault offline: serve with a throwaway embedded OpenBao and a local stand-in for "
         "JumpCloud's API (the README's first session)",
+        epilog=settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands.add_parser("vault-policy", help="print the least-privilege Vault policy credvault needs")
     commands.add_parser(
@@ -45,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "healthcheck":
             return check(settings.listen, settings.security)
         configure_logging(settings.log_level)
+        ensure_free(settings.listen, "CREDVAULT_LISTEN")
+        if settings.metrics_listen:
+            ensure_free(settings.metrics_listen, "CREDVAULT_METRICS_LISTEN")
         if args.command == "sandbox":
             return sandbox.run(_serve, _say)
         return _serve(settings)

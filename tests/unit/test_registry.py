@@ -68,6 +68,22 @@ def test_check_input_names_every_bad_field():
     }
 
 
+def test_unknown_field_is_named_as_typed_with_the_likely_one():
+    registry = ProviderRegistry([JUMPCLOUD], {})
+    with pytest.raises(InvalidArgumentError) as caught:
+        registry.check_input(JUMPCLOUD, {"apiKey": "jca_0123456789abcdef"}, {})
+    violations = {v.field: v.description for v in caught.value.violations}
+    assert "did you mean api_key?" in violations["credentials.apiKey"]
+
+
+def test_unknown_field_that_may_be_a_pasted_secret_is_not_echoed():
+    registry = ProviderRegistry([JUMPCLOUD], {})
+    secret = "ATATT3xFfGF0" + "x" * 80
+    with pytest.raises(InvalidArgumentError) as caught:
+        registry.check_input(JUMPCLOUD, {secret: "", "api_key": "jca_0123456789abcdef"}, {})
+    assert [v.field for v in caught.value.violations] == ["credentials.<field>"]
+
+
 def test_credentials_never_show_in_repr():
     secret = Credentials({"api_key": "jca_topsecret"})
     assert "topsecret" not in repr(secret) and "topsecret" not in str(secret)

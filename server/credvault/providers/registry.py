@@ -16,6 +16,9 @@ from credvault.providers.spec import FieldLocation, FieldSpec, ProviderSpec
 ENTRY_POINT_GROUP = "credvault.providers"
 PROVIDER_ID = re.compile(r"[a-z][a-z0-9-]{1,62}")
 FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+TYPED_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,62}")
+"""An unknown field's name is echoed as typed when it looks like a name (`apiKey`); anything else might
+be a pasted secret, and shows as `<field>`."""
 MAX_LABELS = 64
 LABEL_KEY = re.compile(r"[a-z0-9]([a-z0-9_.-]{0,62})")
 MAX_LABEL_VALUE = 256
@@ -135,15 +138,15 @@ def _check_fields(
     spec: ProviderSpec, location: FieldLocation, values: Mapping[str, str]
 ) -> list[FieldViolation]:
     violations = []
+    names = [f.name for f in spec.fields if f.location is location]
     for name in values:
         if spec.field(location, name) is None:
-            shown = name if FIELD_NAME.fullmatch(name) else "<field>"
-            expected = ", ".join(f.name for f in spec.fields if f.location is location) or "none"
-            violations.append(
-                FieldViolation(
-                    f"{location.value}.{shown}", f"not a field of {spec.id} (expected: {expected})"
-                )
-            )
+            shown = name if TYPED_NAME.fullmatch(name) else "<field>"
+            message = f"not a field of {spec.id} (expected: {', '.join(names) or 'none'})"
+            snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).replace("-", "_").lower()
+            if snake in names:
+                message += f"; did you mean {snake}?"
+            violations.append(FieldViolation(f"{location.value}.{shown}", message))
     for field in spec.fields:
         if field.location is location:
             problem = _field_problem(field, values.get(field.name, ""))
