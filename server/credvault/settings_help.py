@@ -46,6 +46,11 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("CREDVAULT_HEALTHCHECK_KEY", "the server's", "its key"),
     ("CREDVAULT_CACHE_SIZE", "10000", "connections whose auth headers are kept in memory; 0: no cache"),
     ("CREDVAULT_CACHE_TTL", "10", "seconds auth headers are served from memory; 0: no cache"),
+    (
+        "CREDVAULT_CLIENT_CACHE_TTL",
+        "300",
+        "seconds callers may reuse a GetAuthHeaders answer; 0: do not cache",
+    ),
     ("CREDVAULT_WORKERS", "1", "server processes sharing the port, to use more cores"),
     ("CREDVAULT_RECHECK_INTERVAL", "86400", "seconds between two checks of a connection; 0: no re-checks"),
     ("CREDVAULT_RECHECK_RATE", "2", "scheduled checks per second per provider, across replicas"),
