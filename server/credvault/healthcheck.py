@@ -16,17 +16,21 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from credvault.config import SecuritySettings
 from credvault.domain.errors import ConfigError
+from credvault.hostport import HostPort, parse_host_port
 
-WILDCARDS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "[::]": "[::1]"}
+WILDCARDS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
 """Listen-on-every-address hosts, and the loopback address to reach them at."""
 
 
 def local_address(listen: str) -> str:
     """The address to reach a server listening on `listen` from the same machine."""
-    host, _, port = listen.rpartition(":")
-    if not port.isdigit() or int(port) == 0:
+    try:
+        address = parse_host_port(listen)
+    except ValueError:
+        address = HostPort("", 0)
+    if not address.port:
         raise ConfigError(f"healthcheck needs the server's port in CREDVAULT_LISTEN, not {listen!r}")
-    return f"{WILDCARDS.get(host, host)}:{port}"
+    return str(HostPort(WILDCARDS.get(address.host, address.host), address.port))
 
 
 def check(

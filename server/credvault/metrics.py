@@ -42,6 +42,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from credvault import __version__
 from credvault.domain.errors import ConfigError, CredvaultError
 from credvault.edge.interceptor import Behavior, Context, UnaryInterceptor, reported
+from credvault.hostport import HostPort, parse_host_port
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 """Seconds: from a cached header lookup (~1 ms) to a slow provider near its timeout."""
@@ -138,17 +139,19 @@ def workers_registry(directory: str) -> CollectorRegistry:
 def serve_registry(listen: str, registry: CollectorRegistry) -> MetricsEndpoint:
     """Starts an HTTP endpoint serving `registry` at /metrics on `listen` (`host:port`, port 0 picks a
     free one)."""
-    host, _, port = listen.rpartition(":")
-    host = host.strip("[]")
-    if not host or not port.isdigit():
+    try:
+        address = parse_host_port(listen)
+    except ValueError:
+        address = HostPort("", 0)
+    if not address.host:
         raise ConfigError(f"CREDVAULT_METRICS_LISTEN must be host:port, not {listen!r}")
     try:
-        server, _thread = start_http_server(int(port), host, registry=registry)
+        server, _thread = start_http_server(address.port, address.host, registry=registry)
     except OSError as exc:
         raise ConfigError(
             f"cannot serve metrics on {listen} (CREDVAULT_METRICS_LISTEN): {exc.strerror}"
         ) from None
-    return MetricsEndpoint(server, host)
+    return MetricsEndpoint(server, address)
 
 
 def _build_info(registry: CollectorRegistry) -> None:
@@ -160,9 +163,9 @@ def _build_info(registry: CollectorRegistry) -> None:
 class MetricsEndpoint:
     """The running `/metrics` HTTP server (a daemon thread)."""
 
-    def __init__(self, server: WSGIServer, host: str) -> None:
+    def __init__(self, server: WSGIServer, address: HostPort) -> None:
         self._server = server
-        self.url = f"http://{f'[{host}]' if ':' in host else host}:{server.server_port}/metrics"
+        self.url = f"http://{address.with_port(server.server_port)}/metrics"
 
     def close(self) -> None:
         self._server.shutdown()

@@ -25,6 +25,7 @@ from credvault.edge.reflection import commented_pool
 from credvault.edge.servicer import CredentialVaultServicer
 from credvault.edge.status import ErrorInterceptor
 from credvault.edge.transport import server_credentials
+from credvault.hostport import parse_host_port
 from credvault.logs import RequestLogInterceptor
 from credvault.metrics import Metrics
 from credvault.providers.registry import ProviderRegistry
@@ -104,8 +105,11 @@ async def serve(
             )
             port = _bind(server, settings.listen, credentials)
             await server.start()
-            host = settings.listen.rsplit(":", 1)[0]
-            announce(f"credvault listening on {host}:{port}" + (" (TLS)" if credentials else ""))
+            try:
+                where = str(parse_host_port(settings.listen).with_port(port))
+            except ValueError:  # unix:path
+                where = settings.listen
+            announce(f"credvault listening on {where}" + (" (TLS)" if credentials else ""))
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):

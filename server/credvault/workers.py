@@ -4,8 +4,8 @@ Python runs one thread of Python code at a time, so one process uses about one c
 parent reserves the address with SO_REUSEPORT (which also settles port 0 on one real port), then starts
 N `serve` processes that bind the same port with SO_REUSEPORT; the kernel spreads incoming
 *connections* across them (not calls: a client with one channel talks to one worker). Each worker is a
-replica in the sense of DESIGN.md: its own Vault client and header cache, so a change made through one
-worker is seen by the others within CREDVAULT_CACHE_TTL.
+replica as the design has them (docs/design.md, "Stateless replicas"): its own Vault client and header
+cache, so a change made through one worker is seen by the others within CREDVAULT_CACHE_TTL.
 
 Workers are started with `spawn` (never `fork`: gRPC's core does not survive a fork), and get their
 settings through multiprocessing's pipe, not the environment. SIGTERM/SIGINT to the parent is passed on
@@ -37,6 +37,7 @@ from types import FrameType
 
 from credvault.config import Settings, VaultSettings
 from credvault.domain.errors import ConfigError
+from credvault.hostport import parse_host_port
 from credvault.logs import configure_logging
 from credvault.metrics import serve_registry, workers_registry
 from credvault.server import serve
@@ -129,10 +130,11 @@ def _shared_metrics(listen: str | None, announce: Callable[[str], None]) -> Iter
 def _reserve(listen: str) -> tuple[socket.socket, str]:
     """Binds (without listening) a SO_REUSEPORT socket on `listen`, so the port is settled and stays
     ours; returns it and the address with the real port."""
-    host, _, port = listen.rpartition(":")
-    bare = host.strip("[]")
     try:
-        family, kind, proto, _, sockaddr = socket.getaddrinfo(bare, int(port), type=socket.SOCK_STREAM)[0]
+        address = parse_host_port(listen)
+        family, kind, proto, _, sockaddr = socket.getaddrinfo(
+            address.host, address.port, type=socket.SOCK_STREAM
+        )[0]
         with socket.socket(family, kind, proto) as probe:
             probe.bind(sockaddr)  # without SO_REUSEPORT: fails when another server holds the port
         reservation = socket.socket(family, kind, proto)
@@ -142,7 +144,7 @@ def _reserve(listen: str) -> tuple[socket.socket, str]:
         raise ConfigError(
             f"cannot listen on {listen} (CREDVAULT_LISTEN): in use or not a local address"
         ) from None
-    return reservation, f"{host}:{reservation.getsockname()[1]}"
+    return reservation, str(address.with_port(reservation.getsockname()[1]))
 
 
 def _wait_ready(workers: Sequence[tuple[multiprocessing.process.BaseProcess, Event]]) -> bool:

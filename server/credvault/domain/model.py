@@ -29,10 +29,12 @@ def id_violation(name: str, value: str) -> FieldViolation | None:
 
 
 class Status(enum.Enum):
+    """A connection's state. Every connection is verified when it is made, so there is no "unverified"
+    state here; the API keeps CONNECTION_STATUS_UNVERIFIED reserved for imports."""
+
     ACTIVE = "ACTIVE"
     INVALID = "INVALID"
     EXPIRED = "EXPIRED"
-    UNVERIFIED = "UNVERIFIED"
 
 
 class Credentials(Mapping[str, str]):

@@ -11,6 +11,7 @@ import grpc
 
 from credvault.config import SecuritySettings, Settings
 from credvault.domain.errors import ConfigError
+from credvault.hostport import parse_host_port
 
 LOCAL_NAMES = frozenset({"localhost", "ip6-localhost"})
 
@@ -32,7 +33,10 @@ def is_loopback(listen: str) -> bool:
     """True when `listen` (host:port, [v6]:port or unix:path) is reachable from this machine only."""
     if listen.startswith(("unix:", "unix-abstract:")):
         return True
-    host = listen.rsplit(":", 1)[0].strip("[]").lower()
+    try:
+        host = parse_host_port(listen).host
+    except ValueError:
+        return False
     if host in LOCAL_NAMES:
         return True
     try:
