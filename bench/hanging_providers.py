@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 
 from bench.local_credvault import Response, local_credvault, percentile
+from credvault.polling import poll_until
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc
 
@@ -85,9 +86,7 @@ def main() -> int:
             )
             for n in range(args.hanging)
         ]
-        deadline = time.monotonic() + 30
-        while len(target.jumpcloud.requests) - before < min(args.hanging, 64) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        poll_until(lambda: len(target.jumpcloud.requests) - before >= min(args.hanging, 64), 30)
         at_provider = len(target.jumpcloud.requests) - before
         loaded = latencies(stub, ids, args.calls)
         still_hanging = sum(not f.done() for f in hanging)

@@ -8,9 +8,10 @@ import os
 import re
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from credvault.polling import poll_until
 
 LISTENING = re.compile(r"credvault listening on (\S+)")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -38,17 +39,21 @@ class Server:
 
     def wait_listening(self, timeout: float = 120.0) -> None:
         assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            match = LISTENING.search((self.workdir / "stdout.log").read_text())
-            if match:
-                self.address = match.group(1)
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
+        process = self.process
+
+        def listening() -> re.Match[str] | None:
+            if process.poll() is not None:
+                raise self._failed()
+            return LISTENING.search((self.workdir / "stdout.log").read_text())
+
+        match = poll_until(listening, timeout, interval=0.05)
+        if match is None:
+            raise self._failed()
+        self.address = match.group(1)
+
+    def _failed(self) -> RuntimeError:
         log = (self.workdir / "stderr.log").read_text()[-2000:]
-        raise RuntimeError(f"server {self.name} did not start:\n{log}")
+        return RuntimeError(f"server {self.name} did not start:\n{log}")
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

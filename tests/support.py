@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -22,6 +21,8 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from prometheus_client.parser import text_string_to_metric_families
+
+from credvault.polling import poll_until
 
 START_TIMEOUT = 90.0
 LISTENING = re.compile(r"credvault listening on (\S+)")
@@ -55,14 +56,17 @@ def start_openbao_dev(port: int, root_token: str, log: IO[bytes]) -> subprocess.
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
-    while process.poll() is None and time.monotonic() < deadline:
+
+    def healthy() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"OpenBao dev server exited; see {log.name}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/sys/health", timeout=1).status_code == 200:
-                return process
+            return httpx.get(f"http://127.0.0.1:{port}/v1/sys/health", timeout=1).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
+            return False
+
+    if poll_until(healthy, 30):
+        return process
     process.kill()
     process.wait()
     raise RuntimeError(f"OpenBao dev server did not start; see {log.name}")
@@ -101,15 +105,17 @@ class CredvaultProcess:
                 stderr=err,
                 stdin=subprocess.DEVNULL,
             )
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"credvault exited with {self.process.returncode}:\n{self.logs()[-3000:]}")
-            match = LISTENING.search(self.stdout()[offset:])
-            if match:
-                self.address = match.group(1)
-                return self
-            time.sleep(0.05)
+        process = self.process
+
+        def listening() -> re.Match[str] | None:
+            if process.poll() is not None:
+                raise RuntimeError(f"credvault exited with {process.returncode}:\n{self.logs()[-3000:]}")
+            return LISTENING.search(self.stdout()[offset:])
+
+        match = poll_until(listening, START_TIMEOUT, interval=0.05)
+        if match is not None:
+            self.address = match.group(1)
+            return self
         self.stop()
         raise RuntimeError(f"credvault did not start listening:\n{self.logs()[-3000:]}")
 

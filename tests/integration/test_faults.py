@@ -22,6 +22,7 @@ from fakes.base import Response
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from support import CredvaultProcess, rich_details
 
+from credvault.polling import poll_until
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc
 
@@ -64,17 +65,16 @@ def stubs(address: str) -> tuple[credvault_pb2_grpc.CredentialVaultStub, health_
 
 
 def wait_health(health: health_pb2_grpc.HealthStub, status: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    seen = None
-    while time.monotonic() < deadline:
+    seen: list[object] = [None]
+
+    def reached() -> bool:
         try:
-            seen = health.Check(health_pb2.HealthCheckRequest(), timeout=2).status
+            seen[0] = health.Check(health_pb2.HealthCheckRequest(), timeout=2).status
         except grpc.RpcError as error:
-            seen = error.code()
-        if seen == status:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"health stayed {seen}, expected {status}")
+            seen[0] = error.code()
+        return seen[0] == status
+
+    assert poll_until(reached, timeout, interval=0.2), f"health stayed {seen[0]}, expected {status}"
 
 
 def create_request(tenant: str, connection_id: str, key: str) -> pb.CreateConnectionRequest:
@@ -198,13 +198,15 @@ def test_sigterm_drains_calls_in_flight(running, fakes, tenant, key):
     fakes.jumpcloud.override(slow, Response(200, {"totalCount": 1, "results": []}, delay=2))
     stub, _ = stubs(running.address)
     future = stub.CreateConnection.future(create_request(tenant, "slow", slow), timeout=15)
-    deadline = time.monotonic() + 10
-    while not any(r.headers.get("x-api-key") == slow for r in fakes.jumpcloud.requests):
-        assert time.monotonic() < deadline, "the call never reached the provider"
-        time.sleep(0.02)
+    assert poll_until(lambda: reached_provider(fakes, slow), 10, interval=0.02), (
+        "the call never reached the provider"
+    )
     # The call is now waiting on the provider.
     running.process.send_signal(signal.SIGTERM)
     assert future.result().connection_id == "slow"
+    running.process.wait(
+        timeout=30
+    )  # it exits by itself: a second SIGTERM, once its handler is gone, kills it
     assert running.stop() == 0
 
 
@@ -249,10 +251,7 @@ def test_kill9_of_embedded_loses_no_acknowledged_create_and_leaves_no_orphan(emb
             worker.result()
     assert acknowledged
 
-    deadline = time.monotonic() + 30
-    while _processes_using(config) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _processes_using(config), "the embedded OpenBao outlived credvault"
+    assert poll_until(lambda: not _processes_using(config), 30), "the embedded OpenBao outlived credvault"
 
     embedded.start()
     stub, _ = stubs(embedded.address)
@@ -277,6 +276,11 @@ def _code(call) -> grpc.StatusCode:
     return grpc.StatusCode.OK
 
 
+def reached_provider(fakes, key: str) -> bool:
+    """Whether a check with `key` has reached the JumpCloud fake (so it holds a verification slot)."""
+    return any(r.headers.get("x-api-key") == key for r in fakes.jumpcloud.requests)
+
+
 def _processes_using(config: str) -> str:
     return subprocess.run(["pgrep", "-f", config], capture_output=True, text=True).stdout
 
@@ -291,7 +295,8 @@ def test_verifications_are_bounded_and_a_hanging_provider_blocks_nothing_else(
         hanging = f"jca_{uuid.uuid4().hex}"
         fakes.jumpcloud.override(hanging, Response(200, {"totalCount": 0, "results": []}, delay=60))
         stuck = stub.CreateConnection.future(create_request(tenant, "stuck", hanging), timeout=30)
-        time.sleep(0.5)
+        # At the provider, so past the bound: the one verification slot is taken.
+        assert poll_until(lambda: reached_provider(fakes, hanging), 10, interval=0.02)
         with pytest.raises(grpc.RpcError) as busy:
             stub.CreateConnection(create_request(tenant, "next", key), timeout=2)
         assert busy.value.code() == grpc.StatusCode.UNAVAILABLE

@@ -4,7 +4,6 @@ entry never outlives the credentials' expiry. No test measures time: waits are p
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,6 +13,7 @@ import pytest
 from conftest import server_env
 from support import ORG, CredvaultProcess, rich_details
 
+from credvault.polling import poll_until
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc
 
@@ -66,12 +66,7 @@ def change_in_vault(openbao, tenant: str, change: Callable[[dict], None]) -> Non
 
 
 def eventually(check: Callable[[], bool], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return False
+    return bool(poll_until(check, timeout))
 
 
 def test_delete_drops_cached_headers_at_once(long_ttl, tenant, key):

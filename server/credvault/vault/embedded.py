@@ -16,7 +16,6 @@ import os
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,6 +25,7 @@ import requests
 
 from credvault.config import VaultSettings
 from credvault.domain.errors import ConfigError
+from credvault.polling import poll_until
 from credvault.vault.policy import policy_text
 
 log = logging.getLogger(__name__)
@@ -151,21 +151,19 @@ class EmbeddedOpenBao:
         _write_private(self.data_dir / "keys.json", json.dumps(keys))
 
     def _wait(self, probe: Any, what: str) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
+        def ready() -> bool:
             if self._process is not None and self._process.poll() is not None:
                 raise ConfigError(
                     f"the embedded OpenBao exited with code {self._process.returncode}; "
                     f"see {self.data_dir / 'openbao.log'}"
                 )
             try:
-                if probe():
-                    return
+                return bool(probe())
             except (requests.exceptions.RequestException, hvac.exceptions.VaultError):
-                pass
-            if time.monotonic() > deadline:
-                raise ConfigError(f"the embedded OpenBao did not {what} within {START_TIMEOUT:.0f}s")
-            time.sleep(0.1)
+                return False
+
+        if not poll_until(ready, START_TIMEOUT):
+            raise ConfigError(f"the embedded OpenBao did not {what} within {START_TIMEOUT:.0f}s")
 
 
 def _server_config(storage: Path, port: int, cluster_port: int) -> str:

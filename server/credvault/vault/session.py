@@ -29,6 +29,7 @@ from typing import TypeVar
 import hvac
 import hvac.exceptions
 import requests
+import tenacity
 
 from credvault.config import VaultSettings
 from credvault.domain.errors import ConfigError, StoreUnavailableError
@@ -41,7 +42,8 @@ Timer = Callable[[str], AbstractContextManager[object]]
 MIN_TOKEN_TTL = 60.0
 """Seconds of token life below which the session logs in again instead of renewing."""
 MAX_ATTEMPTS = 6
-"""Tries of one Vault request in all, when its answers are transient (and the deadline allows)."""
+"""Tries of one Vault request in all, when its answers are transient (and the deadline allows).
+tenacity runs the tries; the rules (which answers, how long, where next) are credvault's."""
 BACKOFF = (0.05, 0.1, 0.2, 0.4, 0.8)
 """Seconds between tries, unless Vault's Retry-After asks for another delay."""
 UNBOUNDED_CALL = 30.0
@@ -197,31 +199,38 @@ class VaultSession:
     def _translated(self, operation: str, call: Callable[[], T], ends: float) -> T:
         """Runs `call` (in a pool thread), again on the active node while its answers are transient
         and time is left; then maps whatever it raised."""
+
+        def give_up(state: tenacity.RetryCallState) -> bool:
+            # `upcoming_sleep` is the pause `_pause` chose: never sleep past the caller's deadline.
+            return (
+                state.attempt_number >= MAX_ATTEMPTS or ends - time.monotonic() < state.upcoming_sleep + 0.05
+            )
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(Transient),
+            wait=_pause,
+            stop=give_up,
+            before=lambda state: self._find_active() if state.attempt_number > 1 else None,
+            before_sleep=_log_retry,
+            reraise=True,  # the last Transient, which vault_errors() turns into its error
+        )
         self._local.ends = ends
         try:
             with self._timed(operation), vault_errors():
-                for attempt in range(MAX_ATTEMPTS):
-                    try:
-                        return self._authenticated(call)
-                    except Transient as transient:
-                        error = transient.error
-                    except (requests.exceptions.ConnectionError, requests.exceptions.ConnectTimeout):
-                        # Not sent, or sent to a node that died: every write here is check-and-set or
-                        # recognises its own earlier try, so sending it again is safe.
-                        error = StoreUnavailableError(
-                            "Vault could not be reached", reason="VAULT_UNREACHABLE"
-                        )
-                    pause = BACKOFF[min(attempt, len(BACKOFF) - 1)]
-                    if error.retry_after is not None:
-                        pause = error.retry_after
-                    if attempt + 1 == MAX_ATTEMPTS or ends - time.monotonic() < pause + 0.05:
-                        raise error
-                    log.info("Vault answered %s; trying again in %.2fs", error.reason, pause)
-                    time.sleep(pause)
-                    self._find_active()
-                raise AssertionError("unreachable")
+                answer: T = retrying(self._attempt, call)
+                return answer
         finally:
             self._local.ends = None
+
+    def _attempt(self, call: Callable[[], T]) -> T:
+        try:
+            return self._authenticated(call)
+        except (requests.exceptions.ConnectionError, requests.exceptions.ConnectTimeout):
+            # Not sent, or sent to a node that died: every write here is check-and-set or recognises
+            # its own earlier try, so sending it again is safe.
+            raise Transient(
+                StoreUnavailableError("Vault could not be reached", reason="VAULT_UNREACHABLE")
+            ) from None
 
     def _authenticated(self, call: Callable[[], T]) -> T:
         try:
@@ -265,3 +274,22 @@ class VaultSession:
                     log.warning("Vault's active node is now %s", address)
                     self._client.url = address
                 return
+
+
+def _transient(state: tenacity.RetryCallState) -> StoreUnavailableError:
+    assert state.outcome is not None
+    raised = state.outcome.exception()
+    assert isinstance(raised, Transient)
+    return raised.error
+
+
+def _pause(state: tenacity.RetryCallState) -> float:
+    """Vault's Retry-After when it sent one, else the next step of BACKOFF."""
+    retry_after = _transient(state).retry_after
+    if retry_after is not None:
+        return retry_after
+    return BACKOFF[min(state.attempt_number - 1, len(BACKOFF) - 1)]
+
+
+def _log_retry(state: tenacity.RetryCallState) -> None:
+    log.info("Vault answered %s; trying again in %.2fs", _transient(state).reason, state.upcoming_sleep)
