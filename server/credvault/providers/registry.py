@@ -6,7 +6,8 @@ import re
 import string
 from collections.abc import Iterable, Mapping
 from importlib.metadata import EntryPoint, entry_points
-from urllib.parse import urlsplit
+
+import httpx
 
 from credvault.domain.errors import ConfigError, FieldViolation, InvalidArgumentError
 from credvault.domain.model import Credentials
@@ -169,20 +170,18 @@ def _field_problem(field: FieldSpec, value: str) -> str | None:
 
 
 def _host_allowed(url: str, allowed_hosts: str) -> bool:
+    """Whether `url` is https, without user or port, on a host `allowed_hosts` matches in full. Read by
+    `httpx.URL`, the parser of the client that will send the request, so what is checked is what is
+    called. Non-ASCII is refused: the client would map it to other hosts (IDNA; `。` to `.`)."""
+    if not url.isascii():
+        return False
     try:
-        parts = urlsplit(url)
-    except ValueError:  # e.g. an unbalanced "[" in a user-supplied host
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
         return False
-    if parts.scheme != "https" or parts.username is not None or parts.password is not None:
+    if parsed.scheme != "https" or parsed.userinfo or parsed.port is not None or not parsed.host:
         return False
-    try:
-        port = parts.port
-    except ValueError:
-        return False
-    host = parts.hostname or ""
-    if port is not None or not host:
-        return False
-    return re.fullmatch(allowed_hosts, host) is not None if allowed_hosts else True
+    return re.fullmatch(allowed_hosts, parsed.host) is not None if allowed_hosts else True
 
 
 def _template_fields(template: str) -> set[str]:
