@@ -34,10 +34,14 @@ def is_loopback(listen: str) -> bool:
     if listen.startswith(("unix:", "unix-abstract:")):
         return True
     try:
-        host = parse_host_port(listen).host
+        return is_loopback_host(parse_host_port(listen).host)
     except ValueError:
         return False
-    if host in LOCAL_NAMES:
+
+
+def is_loopback_host(host: str) -> bool:
+    """True when `host` (a name or a bare IP address) is this machine."""
+    if host.lower() in LOCAL_NAMES:
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -82,7 +86,7 @@ def _check_vault_transport(settings: Settings) -> None:
         return
     for address in settings.vault.addresses:
         parts = urlsplit(address)
-        if parts.scheme == "http" and not is_loopback(f"{parts.hostname or ''}:0"):
+        if parts.scheme == "http" and not is_loopback_host(parts.hostname or ""):
             raise ConfigError(
                 f"refusing to reach Vault over plain HTTP at {parts.hostname} (VAULT_ADDR): every "
                 "credential would cross the network in clear text. Use https://, or set "
