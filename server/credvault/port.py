@@ -8,17 +8,18 @@ import errno
 import socket
 
 from credvault.domain.errors import ConfigError
+from credvault.hostport import parse_host_port
 
 
 def ensure_free(listen: str, variable: str) -> None:
     """Raises ConfigError when nothing could listen on `listen` (`host:port`; port 0 is always free)."""
     if listen.startswith(("unix:", "unix-abstract:")):
         return
-    host, _, port = listen.rpartition(":")
     try:
-        number = int(port)
+        address = parse_host_port(listen)
+        number = address.port
         family, kind, proto, _, sockaddr = socket.getaddrinfo(
-            host.strip("[]") or None, number, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+            address.host or None, number, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )[0]
     except (ValueError, OSError):
         raise ConfigError(f"{variable} must be host:port with a local address, not {listen!r}") from None
