@@ -4,8 +4,10 @@ report healthy against a real OpenBao."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -17,7 +19,9 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
+from certs import CertificateAuthority
 from conftest import server_env
+from credvault_client import Client
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from support import CredvaultProcess, free_port
 
@@ -170,3 +174,82 @@ def test_without_vault_the_image_says_what_to_set(image, tmp_path):
     result = subprocess.run(image.entrypoint + image.cmd, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "set VAULT_ADDR" in result.stderr
+
+
+OPERATING = Path(__file__).parents[2] / "docs" / "operating.md"
+
+
+@dataclass
+class DockerRun:
+    """A `docker run` command line: its `-e` settings, `-v` mounts (container path: host path), image."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    mounts: dict[str, str] = field(default_factory=dict)
+    image: str = ""
+
+
+def documented_docker_run(pwd: Path) -> DockerRun:
+    """The `docker run` of docs/operating.md, with `$PWD` as the shell would expand it."""
+    block = OPERATING.read_text().split("<!-- docker:start -->")[1].split("<!-- docker:end -->")[0]
+    script = re.search(r"```sh\n(.*?)```", block, re.S).group(1).replace("\\\n", " ")
+    [line] = [line for line in script.splitlines() if line.startswith("docker run ")]
+    words = iter(shlex.split(line.replace("$PWD", str(pwd)))[2:])
+    run = DockerRun()
+    for word in words:
+        if word == "-p":
+            next(words)
+        elif word == "-e":
+            name, _, value = next(words).partition("=")
+            run.env[name] = value
+        elif word == "-v":
+            host, container = next(words).split(":")[:2]
+            run.mounts[container] = host
+        else:
+            assert not run.image, f"unexpected {word!r} after the image"
+            run.image = word
+    return run
+
+
+def test_the_documented_docker_run_serves(image, openbao, fakes, tmp_path):
+    """The docs' `docker run`, as far as a machine without a Docker engine allows: the image's command
+    with its ENV and the command's settings, the mounted directory holding what the docs say it holds,
+    and a test OpenBao for the operator's own Vault. It must serve, not exit at once."""
+    run = documented_docker_run(tmp_path)
+    assert run.image == "credvault"
+    [(container_dir, host_dir)] = run.mounts.items()
+    ca = CertificateAuthority(tmp_path / "ca")
+    issued = ca.issue("credvault.internal", server=True)
+    etc = Path(host_dir)
+    etc.mkdir()
+    shutil.copy(issued.cert, etc / "tls.crt")
+    shutil.copy(issued.key, etc / "tls.key")
+    token = "docs-example-token"
+    policy = {
+        "tokens_sha256": [hashlib.sha256(token.encode()).hexdigest()],
+        "tenants": ["*"],
+        "methods": ["*"],
+    }
+    (etc / "policy.json").write_text(json.dumps({"callers": {"backend": policy}}))
+
+    settings = {name: value.replace(container_dir, host_dir) for name, value in run.env.items()}
+    for name in ("VAULT_ADDR", "VAULT_ROLE_ID", "VAULT_SECRET_ID"):  # the operator's own Vault
+        settings[name] = server_env(openbao, fakes)[name]
+    for name, value in settings.items():
+        assert "..." not in value and "example.com" not in value, f"{name} is still a placeholder"
+        if value.startswith(host_dir):
+            assert Path(value).is_file(), f"{name}: the docs say {value} is in the mounted directory"
+    env = container_env(image, openbao, fakes)
+    del env["CREDVAULT_ALLOW_UNAUTHENTICATED"]  # the docs' command does without it
+    env.update(settings)
+    env["CREDVAULT_PROVIDER_URLS"] = json.dumps(fakes.provider_urls())
+
+    container = CredvaultProcess(env, tmp_path / "run", command=image.entrypoint + image.cmd).start()
+    try:
+        healthy = healthcheck(image, env)
+        assert healthy.returncode == 0 and "SERVING" in healthy.stdout, healthy.stdout + healthy.stderr
+        port = env["CREDVAULT_LISTEN"].rpartition(":")[2]
+        trusted = ca.cert.read_bytes()
+        with Client.connect(f"127.0.0.1:{port}", tls=True, root_certificates=trusted, token=token) as client:
+            assert client.list_providers()
+    finally:
+        assert container.stop() == 0
