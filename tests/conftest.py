@@ -83,6 +83,7 @@ class Fakes:
         return {
             "jumpcloud": self.jumpcloud,
             "example-bearer": self.example,
+            "example-query": self.example,
             "atlassian": self.atlassian,
             "atlassian-service-account": self.atlassian,
             "atlassian-admin": self.atlassian_admin,
@@ -105,6 +106,7 @@ class Fakes:
         return {
             "jumpcloud": self.jumpcloud.url,
             "example-bearer": self.example.url,
+            "example-query": self.example.url,
             "atlassian-admin": self.atlassian_admin.url,
             "atlassian": self.atlassian.site_template,
             "atlassian-service-account": self.atlassian.gateway_template,

@@ -34,6 +34,12 @@ def _example(fakes) -> tuple[dict[str, str], dict[str, str]]:
     return {"token": token}, {}
 
 
+def _example_query(fakes) -> tuple[dict[str, str], dict[str, str]]:
+    key = f"exk_{uuid.uuid4().hex}"
+    fakes.example.keys.add(key)
+    return {"api_key": key}, {}
+
+
 LEAK_SITE = "leak-test.atlassian.net"
 LEAK_EMAIL = "leak-test@example.com"
 LEAK_ORG = "0c0ffee0-0000-4000-8000-00000000a11c"
@@ -76,6 +82,7 @@ def _atlassian_service_account_oauth(fakes) -> tuple[dict[str, str], dict[str, s
 CASES: dict[str, Make] = {
     "jumpcloud": _jumpcloud,
     "example-bearer": _example,
+    "example-query": _example_query,
     "atlassian": _atlassian,
     "atlassian-admin": _atlassian_admin,
     "atlassian-service-account": _atlassian_service_account,
@@ -85,6 +92,11 @@ CASES: dict[str, Make] = {
 """provider id -> makes (credentials, config) that provider's fake accepts, fresh on every call."""
 
 INSTALLED = [spec.id for spec in ProviderRegistry.discover({}).all()]
+
+
+def _handed_out(auth: pb.GetAuthHeadersResponse) -> dict[str, str]:
+    """The headers and query parameters GetAuthHeaders handed out."""
+    return {**auth.headers, **{f"?{name}": value for name, value in auth.query_params.items()}}
 
 
 class Seen:
@@ -131,13 +143,13 @@ def test_lifecycle_leaks_no_secret(stub, server, fakes, tenant, provider):
     seen.ok(stub.GetConnection(pb.GetConnectionRequest(**ids), timeout=5))
     seen.ok(stub.ListConnections(pb.ListConnectionsRequest(tenant_id=tenant), timeout=5))
     seen.ok(stub.VerifyConnection(pb.VerifyConnectionRequest(**ids), timeout=10))
-    before = stub.GetAuthHeaders(pb.GetAuthHeadersRequest(**ids), timeout=5).headers
+    before = _handed_out(stub.GetAuthHeaders(pb.GetAuthHeadersRequest(**ids), timeout=5))
     seen.failed(
         lambda: stub.UpdateConnection(pb.UpdateConnectionRequest(**ids, credentials=rejected), timeout=10),
         grpc.StatusCode.FAILED_PRECONDITION,
     )
     seen.ok(stub.UpdateConnection(pb.UpdateConnectionRequest(**ids, credentials=renewed), timeout=10))
-    after = stub.GetAuthHeaders(pb.GetAuthHeadersRequest(**ids), timeout=5).headers
+    after = _handed_out(stub.GetAuthHeaders(pb.GetAuthHeadersRequest(**ids), timeout=5))
     seen.ok(stub.ListConnections(pb.ListConnectionsRequest(tenant_id=tenant), timeout=5))
     seen.ok(stub.DeleteConnection(pb.DeleteConnectionRequest(**ids), timeout=5))
     seen.failed(
