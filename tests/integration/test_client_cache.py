@@ -20,6 +20,8 @@ from conftest import server_env
 from credvault_client import Client, FailedPreconditionError, NotFoundError, UnavailableError
 from support import ORG, CredvaultProcess, scrape
 
+from credvault.polling import poll_until
+
 SHORT_TTL = 2
 """CREDVAULT_CLIENT_CACHE_TTL of the `short` replica, in seconds."""
 ROLES = {
@@ -85,12 +87,7 @@ def header_calls(server: CredvaultProcess) -> float:
 
 
 def eventually(check: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
+    return bool(poll_until(check, timeout, interval=0.02))
 
 
 def connect(admin: Client, tenant: str, key: str, connection_id: str = "jc") -> None:

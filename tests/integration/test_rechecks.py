@@ -20,6 +20,7 @@ from cluster import BaoCluster
 from fakes.base import Response
 from support import ORG, CredvaultProcess
 
+from credvault.polling import poll_until
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc
 
@@ -76,13 +77,9 @@ def cleanup(stubs) -> Iterator[list[tuple[str, str]]]:
 
 
 def until(probe: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    found = poll_until(probe, timeout)
+    assert found, f"timed out waiting for {what}"
+    return found
 
 
 def get(stub, tenant: str, cid: str) -> pb.Connection:
