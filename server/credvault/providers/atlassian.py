@@ -15,16 +15,16 @@ import httpx
 
 from credvault.domain.errors import FieldViolation, InvalidArgumentError
 from credvault.domain.model import Verdict
-from credvault.providers import guides
+from credvault.providers import check, guides
 from credvault.providers.atlassian_site import (
     SITE_HOSTS,
     SITE_PATTERN,
-    body_text,
     site_unavailable,
     site_violation,
 )
 from credvault.providers.auth import Basic
-from credvault.providers.http import rejected, send, unexpected
+from credvault.providers.check import Rule
+from credvault.providers.http import rejected, send
 from credvault.providers.spec import FieldLocation, FieldSpec, ProviderSpec, VerifyRequest
 
 NAME = "Atlassian (Jira/Confluence)"
@@ -107,28 +107,26 @@ async def _current_user(request: VerifyRequest, product: str) -> httpx.Response:
     return await send(request, "GET", request.base_url + CURRENT_USER[product], provider_name=NAME)
 
 
+def rules(product: str) -> tuple[Rule, ...]:
+    """How a current-user answer from a site reads, for Jira or Confluence."""
+    label = "Jira" if product == "jira" else "Confluence"
+    return (
+        Rule(401, "PASSWORD_NOT_TOKEN", PASSWORD_HINT, body="passwords is deprecated"),
+        Rule(401, "CREDENTIALS_REJECTED", TOKEN_HINT),
+        # Jira's answer once an account must solve a CAPTCHA: X-Authentication-Denied-Reason:
+        # CAPTCHA_CHALLENGE; login-url=... and X-Seraph-LoginReason: AUTHENTICATION_DENIED.
+        Rule(403, "CAPTCHA_REQUIRED", CAPTCHA_HINT, header=("x-authentication-denied-reason", "captcha")),
+        Rule(403, "CAPTCHA_REQUIRED", CAPTCHA_HINT, header=("x-seraph-loginreason", "authentication_denied")),
+        Rule(403, "NO_PRODUCT_ACCESS", ACCESS_HINT.format(product=label)),
+        Rule(404, "SITE_NOT_FOUND", SITE_HINT, body="site temporarily unavailable"),
+        Rule(404, "PRODUCT_NOT_FOUND", PRODUCT_HINTS[product]),
+    )
+
+
 def verdict_of(response: httpx.Response, product: str) -> Verdict:
-    """Maps a current-user answer from a site (or from the api.atlassian.com gateway) to a verdict."""
-    status = response.status_code
-    text = body_text(response)
-    if response.is_success:
-        if _anonymous(response):
-            return rejected(response, "CREDENTIALS_REJECTED", TOKEN_HINT)
-        return Verdict(ok=True, reason="VERIFIED", http_status=status)
-    if status == 401 and "passwords is deprecated" in text:
-        return rejected(response, "PASSWORD_NOT_TOKEN", PASSWORD_HINT)
-    if status == 401:
+    if response.is_success and _anonymous(response):  # Confluence ignored the credentials
         return rejected(response, "CREDENTIALS_REJECTED", TOKEN_HINT)
-    if status == 403 and captcha(response):
-        return rejected(response, "CAPTCHA_REQUIRED", CAPTCHA_HINT)
-    if status == 403:
-        label = "Jira" if product == "jira" else "Confluence"
-        return rejected(response, "NO_PRODUCT_ACCESS", ACCESS_HINT.format(product=label))
-    if site_unavailable(response):
-        return rejected(response, "SITE_NOT_FOUND", SITE_HINT)
-    if status == 404:
-        return rejected(response, "PRODUCT_NOT_FOUND", PRODUCT_HINTS[product])
-    return unexpected(response, NAME)
+    return check.verdict_of(response, rules(product), {}, NAME)
 
 
 def _anonymous(response: httpx.Response) -> bool:
@@ -138,14 +136,6 @@ def _anonymous(response: httpx.Response) -> bool:
     except ValueError:
         return False
     return isinstance(body, dict) and body.get("type") == "anonymous"
-
-
-def captcha(response: httpx.Response) -> bool:
-    """Jira's answer once an account must solve a CAPTCHA: `X-Seraph-LoginReason: AUTHENTICATION_DENIED`
-    and `X-Authentication-Denied-Reason: CAPTCHA_CHALLENGE; login-url=...`."""
-    denied = response.headers.get("x-authentication-denied-reason", "").upper()
-    reason = response.headers.get("x-seraph-loginreason", "").upper()
-    return "CAPTCHA" in denied or "AUTHENTICATION_DENIED" in reason
 
 
 EMAIL = FieldSpec(

@@ -19,6 +19,7 @@ from credvault.domain.model import Verdict
 from credvault.providers import guides
 from credvault.providers.atlassian_site import body_text
 from credvault.providers.auth import Bearer
+from credvault.providers.check import Rule, verdict_of
 from credvault.providers.http import rejected, send, unexpected
 from credvault.providers.spec import FieldLocation, FieldSpec, ProviderSpec, VerifyRequest
 
@@ -125,15 +126,17 @@ def _not_among(orgs: list[str]) -> str:
     )
 
 
+FAILURES = (
+    Rule(401, "INSUFFICIENT_SCOPE", SCOPE_HINT, body="scope does not match"),
+    Rule(401, "CREDENTIALS_REJECTED", KEY_HINT),
+    Rule(403, "INSUFFICIENT_PERMISSIONS", FORBIDDEN_HINT),
+)
+
+
 def _failure(response: httpx.Response) -> Verdict:
-    status = response.status_code
-    if status == 401 and _scope_mismatch(response):
-        return rejected(response, "INSUFFICIENT_SCOPE", SCOPE_HINT)
-    if status == 401:
-        return rejected(response, "CREDENTIALS_REJECTED", KEY_HINT)
-    if status == 403:
-        return rejected(response, "INSUFFICIENT_PERMISSIONS", FORBIDDEN_HINT)
-    return unexpected(response, NAME)
+    if response.is_success:  # a listing that was not the JSON Atlassian documents
+        return unexpected(response, NAME)
+    return verdict_of(response, FAILURES, {}, NAME)
 
 
 PROVIDER = guides.ATLASSIAN_ADMIN.apply(

@@ -19,16 +19,15 @@ import httpx
 
 from credvault.domain.errors import FieldViolation, InvalidArgumentError
 from credvault.domain.model import Verdict, utcnow
-from credvault.providers import guides
+from credvault.providers import check, guides
 from credvault.providers.atlassian import CURRENT_USER, EMAIL, PRODUCTS
 from credvault.providers.atlassian_site import (
     SITE_HOSTS,
     SITE_PATTERN,
-    body_text,
-    site_unavailable,
     site_violation,
 )
 from credvault.providers.auth import Basic, Bearer, ByConfig
+from credvault.providers.check import Rule
 from credvault.providers.http import rejected, send, unexpected
 from credvault.providers.spec import FieldLocation, FieldSpec, ProviderSpec, VerifyRequest
 
@@ -184,19 +183,16 @@ async def resolve_cloud_id(request: VerifyRequest) -> str | Verdict:
 def verdict_of(
     response: httpx.Response, product: str, token_hint: str = TOKEN_HINT, scope_hint: str = SCOPE_HINT
 ) -> Verdict:
-    status = response.status_code
     label = "Jira" if product == "jira" else "Confluence"
-    if response.is_success:
-        return Verdict(ok=True, reason="VERIFIED", http_status=status)
-    if status == 401 and "scope does not match" in body_text(response):
-        return rejected(response, "INSUFFICIENT_SCOPE", scope_hint.format(scopes=SCOPES[product]))
-    if status == 401:
-        return rejected(response, "CREDENTIALS_REJECTED", token_hint)
-    if status == 403:
-        return rejected(response, "NO_PRODUCT_ACCESS", ACCESS_HINT.format(product=label, admin=ADMIN_PAGE))
-    if site_unavailable(response) or status == 404:
-        return rejected(response, "CLOUD_ID_NOT_FOUND", CLOUD_ID_HINT)
-    return unexpected(response, NAME)
+    rules = (
+        Rule(
+            401, "INSUFFICIENT_SCOPE", scope_hint.format(scopes=SCOPES[product]), body="scope does not match"
+        ),
+        Rule(401, "CREDENTIALS_REJECTED", token_hint),
+        Rule(403, "NO_PRODUCT_ACCESS", ACCESS_HINT.format(product=label, admin=ADMIN_PAGE)),
+        Rule(404, "CLOUD_ID_NOT_FOUND", CLOUD_ID_HINT),  # also "Site temporarily unavailable"
+    )
+    return check.verdict_of(response, rules, {}, NAME)
 
 
 def _config(name: str, label: str, description: str, pattern: str, example: str) -> FieldSpec:
