@@ -1352,7 +1352,10 @@ type Provider struct {
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// A name to show people, e.g. "Atlassian Jira / Confluence Cloud".
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	// How requests authenticate: "bearer", "basic" or "api_key_header".
+	// How requests authenticate: "bearer", "basic", "api_key_header", "query_param" (the key goes in
+	// GetAuthHeadersResponse.query_params) or "oauth2_client_credentials" (credvault mints a short-lived
+	// token and hands it out as a Bearer header). A provider whose config chooses lists the choices,
+	// comma-separated, the default first (e.g. "basic,bearer").
 	AuthMode string `protobuf:"bytes,3,opt,name=auth_mode,json=authMode,proto3" json:"auth_mode,omitempty"`
 	// Where a person learns how to get the credentials.
 	DocsUrl string `protobuf:"bytes,4,opt,name=docs_url,json=docsUrl,proto3" json:"docs_url,omitempty"`

@@ -909,7 +909,11 @@ class Provider(_message.Message):
     display_name: _builtins.str
     """A name to show people, e.g. "Atlassian Jira / Confluence Cloud"."""
     auth_mode: _builtins.str
-    """How requests authenticate: "bearer", "basic" or "api_key_header"."""
+    """How requests authenticate: "bearer", "basic", "api_key_header", "query_param" (the key goes in
+    GetAuthHeadersResponse.query_params) or "oauth2_client_credentials" (credvault mints a short-lived
+    token and hands it out as a Bearer header). A provider whose config chooses lists the choices,
+    comma-separated, the default first (e.g. "basic,bearer").
+    """
     docs_url: _builtins.str
     """Where a person learns how to get the credentials."""
     base_url_template: _builtins.str
