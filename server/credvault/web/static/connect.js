@@ -1,0 +1,24 @@
+// credvault Connect: optional improvements; every page works without this script.
+"use strict";
+(function () {
+  var main = document.getElementById("main");
+  if (!main) { return; }
+  // Take the link's token out of the address bar and this history entry.
+  if (main.dataset.cleanUrl && window.history && window.history.replaceState) {
+    window.history.replaceState(null, "", main.dataset.cleanUrl);
+  }
+  // Embedded in an allowed application's page: tell it the outcome (only an allowed origin receives it).
+  if (main.dataset.result && window.parent !== window) {
+    var result = JSON.parse(main.dataset.result);
+    JSON.parse(main.dataset.origins || "[]").forEach(function (origin) {
+      window.parent.postMessage(result, origin);
+    });
+  }
+  // A second press while the check runs would only count as another try.
+  Array.prototype.forEach.call(document.querySelectorAll("form"), function (form) {
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.sent) { event.preventDefault(); return; }
+      form.dataset.sent = "1";
+    });
+  });
+}());
