@@ -149,6 +149,7 @@ def server_env(openbao: OpenBao, fakes: Fakes, **extra: str) -> dict[str, str]:
         "CREDVAULT_METRICS_LISTEN": "127.0.0.1:0",
         # Off unless a test turns them on: a scheduled check must not land in another test's counts.
         "CREDVAULT_RECHECK_INTERVAL": "0",
+        "CREDVAULT_CONNECT_LISTEN": "127.0.0.1:0",
         **extra,
     }
 

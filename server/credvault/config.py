@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from yarl import URL
+
 from credvault.domain.errors import ConfigError
 
 
@@ -80,6 +82,18 @@ class RecheckSettings:
 
 
 @dataclass(frozen=True)
+class ConnectSettings:
+    """The Connect page, where people connect their own accounts (docs/connect.md)."""
+
+    listen: str | None = None
+    """`host:port` of the page (HTTP, HTTPS with the gRPC port's TLS settings); None: no page."""
+    url: str | None = None
+    """The public base URL `connect_url` starts with (behind an ingress); None: made from `listen`."""
+    allowed_origins: tuple[str, ...] = ()
+    """Origins allowed as `return_url` and as the parent page of an embedded (iframe) Connect page."""
+
+
+@dataclass(frozen=True)
 class Settings:
     listen: str = "127.0.0.1:50051"
     vault: VaultSettings = field(default_factory=VaultSettings)
@@ -108,6 +122,7 @@ class Settings:
     workers: int = 1
     """Server processes sharing the listening port (SO_REUSEPORT), to use more than one core."""
     recheck: RecheckSettings = field(default_factory=RecheckSettings)
+    connect: ConnectSettings = field(default_factory=ConnectSettings)
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:
@@ -158,7 +173,34 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         client_cache_ttl=_number(env, "CREDVAULT_CLIENT_CACHE_TTL", 300.0, minimum=0),
         workers=int(_number(env, "CREDVAULT_WORKERS", 1, minimum=1)),
         recheck=recheck,
+        connect=_connect(env),
     )
+
+
+def _connect(env: Mapping[str, str]) -> ConnectSettings:
+    origins = []
+    for raw in env.get("CREDVAULT_CONNECT_ALLOWED_ORIGINS", "").split(","):
+        if raw.strip():
+            origins.append(_origin(raw.strip(), "CREDVAULT_CONNECT_ALLOWED_ORIGINS"))
+    url = env.get("CREDVAULT_CONNECT_URL", "").strip().rstrip("/") or None
+    if url is not None:
+        _origin(url, "CREDVAULT_CONNECT_URL", path_allowed=True)
+    return ConnectSettings(
+        listen=env.get("CREDVAULT_CONNECT_LISTEN") or None, url=url, allowed_origins=tuple(origins)
+    )
+
+
+def _origin(raw: str, name: str, path_allowed: bool = False) -> str:
+    """`raw` as a normalised origin (scheme://host[:port]); ConfigError when it is not one."""
+    try:
+        url = URL(raw)
+    except ValueError:
+        url = URL()
+    if url.scheme not in ("http", "https") or not url.host or url.query_string or url.fragment:
+        raise ConfigError(f"{name}: {raw!r} is not an http(s) origin such as https://app.example.com")
+    if not path_allowed and url.path not in ("", "/"):
+        raise ConfigError(f"{name}: {raw!r} has a path; give origins only (scheme://host[:port])")
+    return str(url.origin())
 
 
 def _security(env: Mapping[str, str]) -> SecuritySettings:

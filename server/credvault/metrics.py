@@ -9,6 +9,8 @@ Built on `prometheus-client` with a registry of our own (no process-wide default
 - `credvault_provider_verification_duration_seconds{provider}`: the providers' test calls;
 - `credvault_verifications_total{provider, result, reason}`: their outcomes, `result` being `ok`,
   `rejected` (the provider said no) or `error` (the check could not be made);
+- `credvault_connect_sessions_total{event}`: Connect sessions `created`, `completed`, `expired`;
+- `credvault_connect_submissions_total{outcome}`: Connect page submissions, `OK` or the status code;
 - `credvault_serving`: 1 while health says SERVING (Vault reachable and unsealed), else 0;
 - `credvault_build_info{version}` and the process collectors (`process_*`, `python_*`; not with
   CREDVAULT_WORKERS > 1, where one endpoint sums the workers' series, see `workers_registry`).
@@ -96,6 +98,24 @@ class Metrics:
             ["provider", "result", "reason"],
             registry=self.registry,
         )
+        self._connect_sessions = Counter(
+            "credvault_connect_sessions",
+            "Connect sessions by event: created, completed, expired.",
+            ["event"],
+            registry=self.registry,
+        )
+        self._connect_submissions = Counter(
+            "credvault_connect_submissions",
+            "Connect page submissions by outcome: OK or the status code of the failure.",
+            ["outcome"],
+            registry=self.registry,
+        )
+
+    def connect_session(self, event: str) -> None:
+        self._connect_sessions.labels(event).inc()
+
+    def connect_submission(self, outcome: str) -> None:
+        self._connect_submissions.labels(_reason(outcome)).inc()
 
     @contextmanager
     def vault_call(self, operation: str) -> Iterator[None]:

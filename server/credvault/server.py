@@ -16,6 +16,7 @@ from grpc_reflection.v1alpha import reflection
 from credvault import rechecks
 from credvault.config import Settings, VaultSettings
 from credvault.domain.cache import HeaderCache
+from credvault.domain.connect import ConnectService
 from credvault.domain.errors import ConfigError, CredvaultError, StoreUnavailableError
 from credvault.domain.service import CredentialService
 from credvault.edge.access import AccessPolicy
@@ -30,7 +31,9 @@ from credvault.logs import RequestLogInterceptor
 from credvault.metrics import Metrics
 from credvault.providers.registry import ProviderRegistry
 from credvault.v1 import credvault_pb2, credvault_pb2_grpc
+from credvault.vault.connect_sessions import ConnectSessionStore
 from credvault.vault.store import VaultStore
+from credvault.web.server import PageServer
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,7 @@ async def serve(
     metrics = Metrics()
     endpoint = metrics.serve(settings.metrics_listen) if settings.metrics_listen else None
     store = VaultStore(vault, timed=metrics.vault_call)
+    page = PageServer.bind(settings.connect, security, reuse_port) if settings.connect.listen else None
     try:
         if endpoint is not None:
             announce(f"credvault metrics on {endpoint.url}")
@@ -69,6 +73,14 @@ async def serve(
                 observe_verification=metrics.verification,
                 cache=cache,
                 next_check=rechecks.next_check(rechecks.timing_of(settings.recheck)),
+            )
+            connect = ConnectService(
+                service,
+                ConnectSessionStore(store.session, vault),
+                page.page if page else None,
+                submit_timeout=settings.verify_timeout + 5,
+                observe_session=metrics.connect_session,
+                observe_submission=metrics.connect_submission,
             )
             server = grpc.aio.server(
                 # Outermost first: the request id is set before anything logs, the access line and the
@@ -86,7 +98,7 @@ async def serve(
                 ],
             )
             credvault_pb2_grpc.add_CredentialVaultServicer_to_server(
-                CredentialVaultServicer(service, settings.client_cache_ttl), server
+                CredentialVaultServicer(service, settings.client_cache_ttl, connect), server
             )
             health_servicer = HealthServicer()
             # Logged in to Vault already: SERVING from the first call, so a readiness probe right
@@ -105,6 +117,9 @@ async def serve(
             )
             port = _bind(server, settings.listen, credentials)
             await server.start()
+            if page is not None:
+                await page.start(connect)
+                announce(f"credvault connect page on {page.page.base_url}")
             try:
                 where = str(parse_host_port(settings.listen).with_port(port))
             except ValueError:  # unix:path
@@ -129,6 +144,8 @@ async def serve(
             await _set_health(health_servicer, False)
             await server.stop(settings.shutdown_grace)
     finally:
+        if page is not None:
+            await page.stop()
         store.close()
         if endpoint is not None:
             endpoint.close()

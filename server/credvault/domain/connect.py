@@ -9,6 +9,7 @@ submissions on two replicas never run at once, and a completed session refuses e
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -163,7 +164,9 @@ class ConnectService:
         return record, url
 
     async def get_session(self, tenant_id: str, session_id: str, deadline: Deadline) -> ConnectSessionRecord:
-        violations = [v for v in (id_violation("tenant_id", tenant_id), id_violation("session_id", session_id)) if v]
+        violations = [
+            v for v in (id_violation("tenant_id", tenant_id), id_violation("session_id", session_id)) if v
+        ]
         if violations:
             raise InvalidArgumentError(violations)
         record, version = await self._read(session_id, deadline)
@@ -185,7 +188,9 @@ class ConnectService:
             raise _opened_elsewhere()
         return record
 
-    async def exchange(self, session_id: str, token: str, deadline: Deadline) -> tuple[ConnectSessionRecord, str]:
+    async def exchange(
+        self, session_id: str, token: str, deadline: Deadline
+    ) -> tuple[ConnectSessionRecord, str]:
         """Spends the link: returns the secret of the browser cookie that replaces it."""
         record, version = await self._read(session_id, deadline)
         if not matches(token, record.link_hash):
@@ -266,10 +271,8 @@ class ConnectService:
             if after.effective_state(self._clock()) is SessionState.EXPIRED:
                 after = after.with_state(SessionState.EXPIRED)
                 self._observe_session("expired")
-            try:
+            with contextlib.suppress(ConflictError):  # another replica marked it expired meanwhile
                 await self._sessions.replace(after, version, deadline.remaining())
-            except ConflictError:
-                pass  # another replica marked it expired meanwhile
             raise
         self._observe_submission("OK")
         done = replace(
@@ -286,7 +289,11 @@ class ConnectService:
         self._observe_session("completed")
         log.info(
             "completed connect session",
-            extra={"tenant_id": done.tenant_id, "session_id": session_id, "connection_id": done.connection_id},
+            extra={
+                "tenant_id": done.tenant_id,
+                "session_id": session_id,
+                "connection_id": done.connection_id,
+            },
         )
         return done
 
@@ -317,7 +324,9 @@ class ConnectService:
             deadline=deadline,
         )
 
-    async def _existing(self, tenant_id: str, connection_id: str, deadline: Deadline) -> ConnectionRecord | None:
+    async def _existing(
+        self, tenant_id: str, connection_id: str, deadline: Deadline
+    ) -> ConnectionRecord | None:
         try:
             return await self._connections.get(tenant_id, connection_id, deadline)
         except NotFoundError:

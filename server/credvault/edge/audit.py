@@ -29,6 +29,8 @@ class AuditRecord:
     outcome: str
     """OK, or the gRPC status code name."""
     reason: str = ""
+    connect_session_id: str = ""
+    """The Connect session, for attempts made through the Connect page."""
 
 
 def emit(record: AuditRecord) -> None:

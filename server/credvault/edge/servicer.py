@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 import grpc
 from google.protobuf import duration_pb2, timestamp_pb2
 
-from credvault.domain.errors import FieldViolation, InvalidArgumentError
+from credvault.domain.connect import ConnectService
+from credvault.domain.errors import FailedPreconditionError, FieldViolation, InvalidArgumentError
 from credvault.domain.model import ConnectionRecord, Deadline, Outcome, Status
 from credvault.domain.service import UPDATABLE, CredentialService
+from credvault.edge.connect import requested_ttl, session_message
 from credvault.edge.interceptor import Context
 from credvault.providers.spec import FieldLocation, ProviderSpec
 from credvault.v1 import credvault_pb2 as pb
@@ -32,9 +34,12 @@ def _deadline(context: Context) -> Deadline:
 
 
 class CredentialVaultServicer(pb_grpc.CredentialVaultServicer):
-    def __init__(self, service: CredentialService, client_cache_ttl: float = 0.0) -> None:
+    def __init__(
+        self, service: CredentialService, client_cache_ttl: float = 0.0, connect: ConnectService | None = None
+    ) -> None:
         self._service = service
         self._client_cache_ttl = timedelta(seconds=client_cache_ttl)
+        self._connect = connect
 
     async def CreateConnection(self, request: pb.CreateConnectionRequest, context: Context) -> pb.Connection:
         record = await self._service.create(
@@ -122,17 +127,34 @@ class CredentialVaultServicer(pb_grpc.CredentialVaultServicer):
             providers=[self._provider_message(spec) for spec in self._service.providers()]
         )
 
-    # The Connect and event RPCs are in the contract ahead of their implementation (issues 11 and 12).
     async def CreateConnectSession(
         self, request: pb.CreateConnectSessionRequest, context: Context
     ) -> pb.ConnectSession:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Connect sessions are not available yet")
+        record, url = await self._connect_service().create_session(
+            tenant_id=request.tenant_id,
+            providers=list(request.providers),
+            connection_id=request.connection_id,
+            labels=dict(request.labels),
+            return_url=request.return_url,
+            ttl=requested_ttl(request),
+            deadline=_deadline(context),
+        )
+        return session_message(record, url)
 
     async def GetConnectSession(
         self, request: pb.GetConnectSessionRequest, context: Context
     ) -> pb.ConnectSession:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Connect sessions are not available yet")
+        record = await self._connect_service().get_session(
+            request.tenant_id, request.session_id, _deadline(context)
+        )
+        return session_message(record)
 
+    def _connect_service(self) -> ConnectService:
+        if self._connect is None:
+            raise FailedPreconditionError("this server has no Connect page", reason="CONNECT_DISABLED")
+        return self._connect
+
+    # The event RPC is in the contract ahead of its implementation (issue 12).
     async def WatchConnectionEvents(  # type: ignore[override]
         self, request: pb.WatchConnectionEventsRequest, context: Context
     ) -> None:

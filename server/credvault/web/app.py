@@ -59,6 +59,7 @@ class ConnectPageApp:
             autoescape=True,
             undefined=jinja2.StrictUndefined,
         )
+        self._templates.filters["capfirst"] = lambda text: text[:1].upper() + text[1:]
         self._static = {name: files("credvault.web").joinpath("static", name).read_bytes() for name in STATIC}
 
     def application(self) -> web.Application:
@@ -109,7 +110,9 @@ class ConnectPageApp:
         form = await request.post()
         token = form.get("token")
         try:
-            record, secret = await self._connect.exchange(sid, token if isinstance(token, str) else "", _deadline())
+            record, secret = await self._connect.exchange(
+                sid, token if isinstance(token, str) else "", _deadline()
+            )
         except CredvaultError as error:
             _audit(request, "Open", sid, None, error.code, error.reason)
             return self._problem(error)
@@ -123,7 +126,9 @@ class ConnectPageApp:
         providers = self._connect.providers(record)
         if len(providers) == 1:
             raise web.HTTPSeeOther(self._path(record.session_id, f"/providers/{providers[0].id}"))
-        return self._render("choose.html", title="Choose the account to connect", record=record, providers=providers)
+        return self._render(
+            "choose.html", title="Choose the account to connect", record=record, providers=providers
+        )
 
     async def form(self, request: web.Request) -> web.StreamResponse:
         record = await self._session(request)
@@ -144,7 +149,11 @@ class ConnectPageApp:
             )
         values = {f.path: _cleaned(form.get(f.path)) for f in spec.fields}
         credentials = {f.name: values[f.path] for f in spec.fields if f.location is FieldLocation.CREDENTIALS}
-        config = {f.name: values[f.path] for f in spec.fields if f.location is FieldLocation.CONFIG and values[f.path]}
+        config = {
+            f.name: values[f.path]
+            for f in spec.fields
+            if f.location is FieldLocation.CONFIG and values[f.path]
+        }
         try:
             done = await self._connect.submit(record.session_id, cookie, spec.id, credentials, config)
         except CredvaultError as error:
@@ -271,9 +280,7 @@ class ConnectPageApp:
 
     def _require_same_origin(self, request: web.Request) -> None:
         if not same_origin(request, self._origin):
-            raise self._stop(
-                self._problem(PermissionDeniedError("cross-origin form", reason="CROSS_ORIGIN"))
-            )
+            raise self._stop(self._problem(PermissionDeniedError("cross-origin form", reason="CROSS_ORIGIN")))
 
     def _next(self, record: ConnectSessionRecord) -> str:
         if record.state is SessionState.COMPLETED:
@@ -301,13 +308,18 @@ def _cleaned(value: object) -> str:
 
 
 def _title(providers: list[ProviderSpec]) -> str:
-    return f"Connect your {providers[0].display_name} account" if len(providers) == 1 else "Connect an account"
+    return (
+        f"Connect your {providers[0].display_name} account" if len(providers) == 1 else "Connect an account"
+    )
 
 
 def _status(error: CredvaultError) -> int:
-    return {"INVALID_ARGUMENT": 400, "FAILED_PRECONDITION": 400, "RESOURCE_EXHAUSTED": 429, "ABORTED": 409}.get(
-        error.code, 503
-    )
+    return {
+        "INVALID_ARGUMENT": 400,
+        "FAILED_PRECONDITION": 400,
+        "RESOURCE_EXHAUSTED": 429,
+        "ABORTED": 409,
+    }.get(error.code, 503)
 
 
 def _no_cookie() -> NotFoundError:

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from itsdangerous import BadSignature, Signer
 
 from credvault.domain.model import utcnow
@@ -32,7 +33,7 @@ def csp(allowed_origins: tuple[str, ...]) -> str:
     )
 
 
-def security_headers(allowed_origins: tuple[str, ...]) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def security_headers(allowed_origins: tuple[str, ...]) -> Middleware:
     """Middleware putting the page's security headers on every response, errors included."""
     headers = {
         "Content-Security-Policy": csp(allowed_origins),

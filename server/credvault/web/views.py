@@ -123,7 +123,8 @@ def _sentence(text: str) -> str:
 LINK_PROBLEMS: Mapping[str, tuple[str, str]] = {
     "CONNECT_SESSION_NOT_FOUND": (
         "This link does not work",
-        "It may be incomplete (copy the whole link) or it was never valid. Ask whoever sent it for a new one.",
+        "It may be incomplete (copy the whole link) or it was never valid. Ask whoever sent it for a "
+        "new one.",
     ),
     "CONNECT_SESSION_EXPIRED": (
         "This link has expired",

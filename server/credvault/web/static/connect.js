@@ -14,6 +14,10 @@
       window.parent.postMessage(result, origin);
     });
   }
+  // Back to the application after a moment on the success page (without JavaScript: its link).
+  if (main.dataset.redirect) {
+    window.setTimeout(function () { window.location.assign(main.dataset.redirect); }, 3000);
+  }
   // A second press while the check runs would only count as another try.
   Array.prototype.forEach.call(document.querySelectorAll("form"), function (form) {
     form.addEventListener("submit", function (event) {

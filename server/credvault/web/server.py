@@ -1,0 +1,95 @@
+"""Runs the Connect page's HTTP server in the current event loop, beside the gRPC server.
+
+aiohttp was chosen over Starlette on uvicorn because its AppRunner/SockSite API is made for embedding in
+a loop someone else runs: it installs no signal handlers of its own (the gRPC server's SIGTERM drain
+stays in charge), takes an already bound socket (so the public URL, port 0 included, is known before
+the use cases are built) with SO_REUSEPORT for CREDVAULT_WORKERS, and parses forms itself.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+
+from aiohttp import web
+from yarl import URL
+
+from credvault.config import ConnectSettings, SecuritySettings
+from credvault.domain.connect import ConnectPage, ConnectService
+from credvault.domain.errors import ConfigError
+from credvault.web.app import ConnectPageApp
+
+SHUTDOWN_GRACE = 5.0
+"""Seconds open page requests get to finish on shutdown."""
+
+
+class PageServer:
+    def __init__(self, sock: socket.socket, page: ConnectPage, tls: ssl.SSLContext | None) -> None:
+        self._sock = sock
+        self.page = page
+        self._tls = tls
+        self._runner: web.AppRunner | None = None
+
+    @classmethod
+    def bind(cls, settings: ConnectSettings, security: SecuritySettings, reuse_port: bool) -> PageServer:
+        """Binds `settings.listen` now (ConfigError when it can't) and works out the public base URL."""
+        assert settings.listen is not None
+        host, _, port = settings.listen.rpartition(":")
+        host = host.strip("[]")
+        if not port.isdigit():
+            raise ConfigError(f"CREDVAULT_CONNECT_LISTEN must be host:port, not {settings.listen!r}")
+        try:
+            family, kind, proto, _, address = socket.getaddrinfo(
+                host or None, int(port), type=socket.SOCK_STREAM
+            )[0]
+            sock = socket.socket(family, kind, proto)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind(address)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {settings.listen} (CREDVAULT_CONNECT_LISTEN): {exc.strerror}"
+            ) from None
+        tls = _tls(security)
+        base = settings.url or _base_url(host, sock.getsockname()[1], tls is not None)
+        return cls(sock, ConnectPage(base_url=base, allowed_origins=settings.allowed_origins), tls)
+
+    @property
+    def secure(self) -> bool:
+        """Cookies get the Secure flag: the page or the ingress in front of it speaks HTTPS."""
+        return self._tls is not None or URL(self.page.base_url).scheme == "https"
+
+    async def start(self, connect: ConnectService) -> None:
+        app = ConnectPageApp(connect, self.page, self.secure).application()
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE
+        )
+        await self._runner.setup()
+        await web.SockSite(self._runner, self._sock, ssl_context=self._tls).start()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        self._sock.close()
+
+
+def _tls(security: SecuritySettings) -> ssl.SSLContext | None:
+    """The gRPC port's certificate and key (client certificates are not asked for: people use the page)."""
+    if security.tls_cert is None or security.tls_key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(security.tls_cert, security.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"the Connect page cannot use CREDVAULT_TLS_CERT/CREDVAULT_TLS_KEY: {exc}"
+        ) from None
+    return context
+
+
+def _base_url(host: str, port: int, tls: bool) -> str:
+    if host in ("", "0.0.0.0", "::"):
+        host = socket.getfqdn()
+    shown = f"[{host}]" if ":" in host else host
+    return f"{'https' if tls else 'http'}://{shown}:{port}"
