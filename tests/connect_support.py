@@ -66,7 +66,7 @@ class Embedder:
                     body = EMBEDDING.format(src=query["src"].replace('"', "&quot;"))
                 else:
                     embedder.returns.append(query)
-                    body = "<!doctype html><html lang='en'><title>Back in Acme</title><h1>Back in Acme</h1></html>"
+                    body = "<!doctype html><html lang='en'><title>Acme</title><h1>Back in Acme</h1></html>"
                 data = body.encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")

@@ -5,14 +5,16 @@ context (cookies) per test. Every page is checked with axe-core and saved as a s
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import grpc
 import pytest
 from browser import Screenshots, axe_violations, launch
-from connect_support import Embedder, create_session, get_session, running_embedder
+from connect_support import Embedder, create_session, get_session, page_url, running_embedder
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from support import ORG, CredvaultProcess
 
@@ -143,3 +145,182 @@ def test_each_provider_end_to_end(provider, vault, fakes, tenant, page, shots, e
         "connection_id": done.connection_id,
         "status": "completed",
     }.items() <= (embedder.returns[-1].items())
+
+
+def jumpcloud_key(fakes) -> str:
+    key = f"jca_{uuid.uuid4().hex}"
+    fakes.jumpcloud.add_key(key, orgs=[ORG])
+    return key
+
+
+def focused_id(page: Page) -> str:
+    return str(page.evaluate("document.activeElement && document.activeElement.id"))
+
+
+def test_every_page_and_every_mistake(vault, fakes, tenant, page, context, shots):
+    """Landing, choice, form, a rejected key, a wrong organization, a missing key, done, and a reused
+    link: each page passes axe-core, and each mistake is explained next to its field, stores nothing and
+    never puts the typed secret back."""
+    session = create_session(vault, tenant, providers=["jumpcloud", "atlassian-admin"])
+    page.goto(session.connect_url)
+    checked(page, shots, "landing")
+    page.reload()  # a GET never spends the link (mail scanners and link previews open links)
+    assert get_session(vault, tenant, session.session_id).state == pb.CONNECT_SESSION_STATE_PENDING
+    page.get_by_role("button", name="Continue").click()
+    assert "token=" not in page.url
+    checked(page, shots, "choose")
+    page.get_by_role("link", name="JumpCloud").click()
+
+    wrong = f"jca_{uuid.uuid4().hex}"
+    fill(page, {"credentials.api_key": wrong})
+    page.get_by_role("button", name="Check and connect").click()
+    key_input = page.locator("#f-credentials-api_key")
+    error = page.locator("#e-credentials-api_key")
+    expect(error).to_contain_text("JumpCloud did not accept the API key")
+    assert "e-credentials-api_key" in (key_input.get_attribute("aria-describedby") or "")
+    assert key_input.get_attribute("aria-invalid") == "true"
+    assert focused_id(page) == "f-credentials-api_key"
+    assert key_input.input_value() == "" and wrong not in page.content()
+    expect(page.get_by_role("alert")).to_contain_text("Nothing was stored. This link allows 9 more tries.")
+    checked(page, shots, "form-rejected")
+    page.set_viewport_size({"width": 320, "height": 640})  # a small phone: nothing wider than the screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    shots.take(page, "form-rejected-320px")
+    page.set_viewport_size({"width": 1100, "height": 900})
+
+    key = jumpcloud_key(fakes)
+    fill(page, {"credentials.api_key": key, "config.org_id": "0123456789abcdef01234567"})
+    page.get_by_role("button", name="Check and connect").click()
+    expect(page.locator("#e-config-org_id")).to_contain_text("organization ID")
+    assert focused_id(page) == "f-config-org_id"
+    assert page.locator("#f-config-org_id").input_value() == "0123456789abcdef01234567"  # not secret
+    assert key not in page.content()
+
+    fill(page, {"credentials.api_key": "", "config.org_id": ""})
+    page.get_by_role("button", name="Check and connect").click()
+    expect(page.locator("#e-credentials-api_key")).to_contain_text("Required")
+    checked(page, shots, "form-missing")
+    listed = vault.ListConnections(pb.ListConnectionsRequest(tenant_id=tenant), timeout=10)
+    assert list(listed.connections) == []  # nothing stored by any of the mistakes
+
+    fill(page, {"credentials.api_key": key + "\n"})  # pasted with the line's end
+    page.get_by_role("button", name="Check and connect").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your JumpCloud account is connected")
+    done = get_session(vault, tenant, session.session_id)
+    assert headers(vault, tenant, done.connection_id)["x-api-key"] == key
+
+    again = context.browser.new_context()
+    reused = again.new_page()
+    reused.goto(session.connect_url)
+    expect(reused.get_by_role("heading", level=1)).to_have_text("This link was already used")
+    checked(reused, shots, "problem-used")
+    again.close()
+
+
+def test_expired_link(vault, tenant, page, shots):
+    session = create_session(vault, tenant, providers=["jumpcloud"], ttl_seconds=1)
+    expires = session.expires_at.ToDatetime().timestamp()
+    while time.time() <= expires + 0.05:
+        time.sleep(0.1)
+    page.goto(session.connect_url)
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link has expired")
+    checked(page, shots, "problem-expired")
+    assert get_session(vault, tenant, session.session_id).state == pb.CONNECT_SESSION_STATE_EXPIRED
+
+
+def test_reconnect_replaces_the_key(vault, fakes, tenant, page):
+    old, new = jumpcloud_key(fakes), jumpcloud_key(fakes)
+    vault.CreateConnection(
+        pb.CreateConnectionRequest(
+            tenant_id=tenant, connection_id="jc", provider="jumpcloud", credentials={"api_key": old}
+        ),
+        timeout=15,
+    )
+    session = create_session(vault, tenant, connection_id="jc")
+    assert list(session.providers) == ["jumpcloud"] and session.connection_id == "jc"
+    page.goto(session.connect_url)
+    expect(page.locator("main")).to_contain_text("renew the credentials")
+    page.get_by_role("button", name="Continue").click()
+    fill(page, {"credentials.api_key": new})
+    page.get_by_role("button", name="Check and connect").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("is connected")
+    assert headers(vault, tenant, "jc")["x-api-key"] == new
+
+
+def test_without_javascript(browser, vault, fakes, tenant, shots):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    session = create_session(vault, tenant, providers=["jumpcloud"])
+    open_form(page, session.connect_url)
+    assert "token=" not in page.url  # the server's redirect took it out, no script needed
+    fill(page, {"credentials.api_key": f"jca_{uuid.uuid4().hex}"})
+    page.get_by_role("button", name="Check and connect").click()
+    expect(page.locator("#e-credentials-api_key")).to_contain_text("did not accept")
+    shots.take(page, "form-rejected-without-javascript")
+    fill(page, {"credentials.api_key": jumpcloud_key(fakes)})
+    page.get_by_role("button", name="Check and connect").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("is connected")
+    assert get_session(vault, tenant, session.session_id).state == COMPLETED
+    context.close()
+
+
+def tab_to(page: Page, selector: str) -> None:
+    for _ in range(15):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement === document.querySelector(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_keyboard_only(vault, fakes, tenant, page):
+    session = create_session(vault, tenant, providers=["jumpcloud"])
+    page.goto(session.connect_url)
+    tab_to(page, "button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/providers/jumpcloud")
+    tab_to(page, "#f-credentials-api_key")
+    page.keyboard.type("jca_not-a-key-anyone-has")
+    page.keyboard.press("Enter")
+    expect(page.locator("#e-credentials-api_key")).to_be_visible()
+    assert focused_id(page) == "f-credentials-api_key"  # straight back to the field to correct
+    page.keyboard.type(jumpcloud_key(fakes))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("is connected")
+
+
+def test_session_opened_through_a_second_replica(stub, server, replica, fakes, tenant, page, browser):
+    """Made through one server, opened and completed through the other's page: sessions live in Vault."""
+    session = create_session(stub, tenant, providers=["jumpcloud"])
+    here, there = page_url(server), page_url(replica)
+    assert session.connect_url.startswith(here)
+    open_form(page, there + session.connect_url.removeprefix(here))
+    fill(page, {"credentials.api_key": jumpcloud_key(fakes)})
+    page.get_by_role("button", name="Check and connect").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("is connected")
+    assert get_session(stub, tenant, session.session_id).state == COMPLETED
+    other = browser.new_context()  # another person with the link: single use holds on every replica
+    late = other.new_page()
+    late.goto(session.connect_url)
+    expect(late.get_by_role("heading", level=1)).to_have_text("This link was already used")
+    other.close()
+
+
+def test_embedded_page_posts_the_outcome_to_the_allowed_parent(vault, replica, embedder, fakes, tenant, page):
+    session = create_session(vault, tenant, providers=["jumpcloud"], return_url=f"{embedder.origin}/back")
+    page.goto(f"{embedder.origin}/embed?src={quote(session.connect_url, safe='')}")
+    frame = page.frame_locator("iframe")
+    frame.get_by_role("button", name="Continue").click()
+    frame.locator('[name="credentials.api_key"]').fill(jumpcloud_key(fakes))
+    frame.get_by_role("button", name="Check and connect").click()
+    expect(frame.get_by_role("heading", level=1)).to_contain_text("is connected")
+    page.wait_for_function("window.received.length > 0")
+    message = page.evaluate("window.received[0]")
+    done = get_session(vault, tenant, session.session_id)
+    assert message["origin"] == page_url(replica)
+    assert message["data"] == {
+        "type": "credvault.connect",
+        "session_id": session.session_id,
+        "connection_id": done.connection_id,
+        "status": "completed",
+    }
+    assert page.url.startswith(f"{embedder.origin}/embed")  # the frame stayed; the parent decides

@@ -82,7 +82,7 @@ def _rejection(problems: Problems, error: CredvaultError, spec: ProviderSpec) ->
         problems.general.append(in_words(hint, spec))
         return
     shown = concerned[-1]
-    problems.fields[shown.path] = f"{spec.display_name} did not accept this: {in_words(hint, spec)}"
+    problems.fields[shown.path] = in_words(hint, spec)
     for spec_field in concerned:
         problems.described_by[spec_field.path] = error_id(shown)
 

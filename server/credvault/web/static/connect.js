@@ -3,10 +3,6 @@
 (function () {
   var main = document.getElementById("main");
   if (!main) { return; }
-  // Take the link's token out of the address bar and this history entry.
-  if (main.dataset.cleanUrl && window.history && window.history.replaceState) {
-    window.history.replaceState(null, "", main.dataset.cleanUrl);
-  }
   // Embedded in an allowed application's page: tell it the outcome (only an allowed origin receives it).
   if (main.dataset.result && window.parent !== window) {
     var result = JSON.parse(main.dataset.result);
@@ -23,6 +19,10 @@
     form.addEventListener("submit", function (event) {
       if (form.dataset.sent) { event.preventDefault(); return; }
       form.dataset.sent = "1";
+      // Continuing spends the link: take its token out of this history entry too.
+      if (main.dataset.cleanUrl && window.history && window.history.replaceState) {
+        window.history.replaceState(null, "", main.dataset.cleanUrl);
+      }
     });
   });
 }());

@@ -1,0 +1,153 @@
+"""Connect sessions over gRPC and the Connect page's HTTP rules, against the session's real server and
+OpenBao (no browser: the page's behaviour in Chromium is test_connect_page's)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import grpc
+import httpx
+import pytest
+from connect_support import create_session, get_session, page_url
+from support import ORG, refusal, scrape, violated_fields
+
+from credvault.v1 import credvault_pb2 as pb
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@pytest.fixture
+def session(stub, tenant) -> pb.ConnectSession:
+    return create_session(stub, tenant, providers=["jumpcloud"])
+
+
+@contextmanager
+def opened(connect_url: str) -> Iterator[tuple[httpx.Client, str]]:
+    """A client that pressed Continue on the link's landing page, and the form's CSRF token."""
+    parts = urlsplit(connect_url)
+    token = parts.query.removeprefix("token=")
+    with httpx.Client(base_url=f"{parts.scheme}://{parts.netloc}", timeout=15) as client:
+        answer = client.post(parts.path, data={"token": token}, headers={"Sec-Fetch-Site": "same-origin"})
+        assert answer.status_code == 303, answer.text
+        form = client.get(answer.headers["location"])
+        yield client, CSRF.search(form.text).group(1)  # type: ignore[union-attr]
+
+
+def submit(client: httpx.Client, session_id: str, key: str, csrf: str, **headers: str) -> httpx.Response:
+    return client.post(
+        f"/connect/{session_id}/providers/jumpcloud",
+        data={"credentials.api_key": key, "csrf": csrf},
+        headers={"Sec-Fetch-Site": "same-origin", **headers},
+    )
+
+
+def test_security_headers_on_every_answer(server, session):
+    base = page_url(server)
+    for path in (urlsplit(session.connect_url).path + "?token=wrong", "/connect/none", "/static/connect.css"):
+        answer = httpx.get(base + path, timeout=10)
+        assert answer.headers["content-security-policy"] == (
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
+            "base-uri 'none'; frame-ancestors 'none'"
+        )
+        assert answer.headers["referrer-policy"] == "no-referrer"
+        assert answer.headers["cache-control"] == "no-store"
+        assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+def test_link_is_exchanged_for_a_strict_cookie(stub, tenant, session):
+    for _ in range(2):  # GETs (mail scanners, previews) change nothing
+        assert httpx.get(session.connect_url, timeout=10).status_code == 200
+    parts = urlsplit(session.connect_url)
+    answer = httpx.post(
+        f"{parts.scheme}://{parts.netloc}{parts.path}", data={"token": parts.query.removeprefix("token=")}
+    )
+    assert answer.status_code == 303 and "token" not in answer.headers["location"]
+    cookie = answer.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and f"Path={parts.path};" in cookie
+    assert "Secure" not in cookie  # plain HTTP on loopback; under TLS it is Secure
+    again = httpx.post(
+        f"{parts.scheme}://{parts.netloc}{parts.path}", data={"token": parts.query.removeprefix("token=")}
+    )
+    assert "opened in another browser" in again.text  # the link alone no longer works
+    assert get_session(stub, tenant, session.session_id).state == pb.CONNECT_SESSION_STATE_PENDING
+
+
+def test_forged_posts_change_nothing(fakes, stub, tenant, session):
+    key = f"jca_{uuid.uuid4().hex}"
+    fakes.jumpcloud.add_key(key, orgs=[ORG])
+    with opened(session.connect_url) as (client, csrf):
+        assert submit(client, session.session_id, key, "forged").status_code == 403
+        cross = submit(client, session.session_id, key, csrf, **{"Sec-Fetch-Site": "cross-site"})
+        assert cross.status_code == 403
+        assert get_session(stub, tenant, session.session_id).state == pb.CONNECT_SESSION_STATE_PENDING
+        assert submit(client, session.session_id, key, csrf).status_code == 303
+
+
+def test_ten_failed_submissions_spend_the_session(stub, tenant, session):
+    with opened(session.connect_url) as (client, csrf):
+        for left in range(9, -1, -1):
+            answer = submit(client, session.session_id, f"jca_{uuid.uuid4().hex}", csrf)
+            assert answer.status_code == 400
+            assert (f"allows {left} more" in answer.text) if left else ("no tries left" in answer.text)
+        assert "no tries left" in submit(client, session.session_id, "jca_any", csrf).text
+    assert get_session(stub, tenant, session.session_id).state == pb.CONNECT_SESSION_STATE_EXPIRED
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"return_url": "https://evil.example/back"}, "return_url"),
+        ({"return_url": "javascript:alert(1)"}, "return_url"),
+        ({"providers": ["jumpcloud", "nope"]}, "providers[1]"),
+        ({"ttl_seconds": 0}, "ttl"),
+        ({"ttl_seconds": 24 * 3600 + 1}, "ttl"),
+        ({"connection_id": "../x"}, "connection_id"),
+        ({"labels": {"Bad Key": "x"}}, "labels"),
+    ],
+)
+def test_bad_requests_are_refused(stub, tenant, fields, field):
+    with pytest.raises(grpc.RpcError) as error:
+        create_session(stub, tenant, **fields)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field in violated_fields(error.value)
+
+
+def test_reconnect_must_keep_the_provider(stub, tenant, key):
+    stub.CreateConnection(
+        pb.CreateConnectionRequest(
+            tenant_id=tenant, connection_id="jc", provider="jumpcloud", credentials={"api_key": key}
+        ),
+        timeout=15,
+    )
+    with pytest.raises(grpc.RpcError) as error:
+        create_session(stub, tenant, connection_id="jc", providers=["atlassian"])
+    assert "providers" in violated_fields(error.value)
+
+
+def test_sessions_are_found_only_in_their_tenant(stub, tenant, session):
+    got = get_session(stub, tenant, session.session_id)
+    assert (
+        got.session_id == session.session_id
+        and got.connect_url == ""
+        and list(got.providers) == ["jumpcloud"]
+    )
+    assert got.expires_at.ToSeconds() - got.created_at.ToSeconds() == 30 * 60
+    for other_tenant, session_id in (("someone-else", session.session_id), (tenant, str(uuid.uuid4()))):
+        with pytest.raises(grpc.RpcError) as error:
+            get_session(stub, other_tenant, session_id)
+        assert refusal(error.value).code == grpc.StatusCode.NOT_FOUND
+
+
+def test_secrets_stay_out_of_logs_metrics_and_audit(server, session):
+    """The link's token is the session's secret: never in a log line, an audit record or a metric."""
+    with opened(session.connect_url):
+        pass
+    token = urlsplit(session.connect_url).query.removeprefix("token=")
+    text, samples = scrape(server)
+    assert token not in server.logs() and token not in server.stdout() and token not in text
+    assert samples[("credvault_connect_sessions_total", frozenset({("event", "created")}))] >= 1
+    assert "ConnectPage.Open" in server.logs()  # the exchange was audited
