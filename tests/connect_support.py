@@ -64,9 +64,12 @@ class Embedder:
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 if parts.path == "/embed":
                     body = EMBEDDING.format(src=query["src"].replace('"', "&quot;"))
-                else:
+                elif parts.path == "/back":
                     embedder.returns.append(query)
                     body = "<!doctype html><html lang='en'><title>Acme</title><h1>Back in Acme</h1></html>"
+                else:
+                    self.send_error(404)
+                    return
                 data = body.encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")

@@ -49,11 +49,6 @@ class VaultStore:
         await self._session.check(deadline)
 
     @property
-    def session(self) -> VaultSession:
-        """The logged-in session, for the other stores that share it (Connect sessions)."""
-        return self._session
-
-    @property
     def address(self) -> str:
         """The Vault node requests go to now."""
         return self._session.address
