@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 
 import grpc
 import pytest
+from fakes.base import Response
 from support import ORG, rich_details
 
 from credvault.v1 import credvault_pb2 as pb
@@ -141,22 +142,42 @@ def test_a_revoked_secret_makes_the_connection_invalid(stub, fakes, tenant):
     )
     _create(stub, tenant, "jumpcloud-service-account", {"client_id": client_id, "client_secret": secret})
     fakes.jumpcloud_oauth.clients[client_id].secret = "rotated-" + uuid.uuid4().hex
-    give_up = time.monotonic() + 15
-    while True:
-        try:
-            _headers(stub, tenant)
-        except grpc.RpcError as error:
-            assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
-            assert rich_details(error)["ErrorInfo"].reason == "CONNECTION_INVALID"
-            assert "client secret" in error.details()
-            break
-        assert time.monotonic() < give_up, "the token was never minted again"
-        time.sleep(0.2)
+    error = _poll_headers_until_refused(stub, tenant)
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert rich_details(error)["ErrorInfo"].reason == "CONNECTION_INVALID"
+    assert "client secret" in error.details()
     fetched = stub.GetConnection(pb.GetConnectionRequest(tenant_id=tenant, connection_id="c"), timeout=5)
     assert fetched.status == pb.CONNECTION_STATUS_INVALID
     assert fetched.last_outcome.reason == "CREDENTIALS_REJECTED"
     asked = [r for r in fakes.jumpcloud_oauth.requests if fakes.jumpcloud_oauth.override_key(r) == client_id]
     assert len(asked) >= 2 and fakes.jumpcloud_oauth.mints_for(client_id) == 1
+
+
+def _poll_headers_until_refused(stub, tenant: str) -> grpc.RpcError:
+    give_up = time.monotonic() + 15
+    while True:
+        try:
+            _headers(stub, tenant)
+        except grpc.RpcError as error:
+            return error
+        assert time.monotonic() < give_up, "the token was never minted again"
+        time.sleep(0.2)
+
+
+def test_a_token_endpoint_outage_is_unavailable_and_changes_nothing(stub, fakes, tenant):
+    client_id, secret = fakes.jumpcloud_oauth.add_client(
+        lambda t: fakes.jumpcloud.add_key(t, orgs=[ORG]), expires_in=1
+    )
+    _create(stub, tenant, "jumpcloud-service-account", {"client_id": client_id, "client_secret": secret})
+    fakes.jumpcloud_oauth.override(client_id, Response(503, {"error": "temporarily_unavailable"}))
+    try:
+        error = _poll_headers_until_refused(stub, tenant)
+    finally:
+        del fakes.jumpcloud_oauth.overrides[client_id]
+    assert error.code() == grpc.StatusCode.UNAVAILABLE and secret not in (error.details() or "")
+    fetched = stub.GetConnection(pb.GetConnectionRequest(tenant_id=tenant, connection_id="c"), timeout=5)
+    assert fetched.status == pb.CONNECTION_STATUS_ACTIVE
+    assert _headers(stub, tenant).headers["Authorization"].startswith("Bearer tok-")
 
 
 def test_verify_mints_afresh_and_finds_a_revoked_secret(stub, fakes, tenant):

@@ -142,7 +142,7 @@ class Verifier:
     ) -> Authorization | Verdict:
         """What a request carries, for GetAuthHeaders: a cached token when the provider mints them
         (minted again when due); the token endpoint's verdict when it rejects the client secret."""
-        timeout = deadline.remaining(cap=self._verify_timeout) or 0.01
+        timeout = max((deadline.remaining(cap=self._verify_timeout) or 0.0) - 0.05, 0.01)
         return await self._authorizer.authorize(spec, secret, config, timeout)
 
 
