@@ -155,3 +155,16 @@ def test_plaintext_is_automatic_on_loopback_only(server, tenant):
     assert not is_loopback("credvault.internal:50051") and not is_loopback("10.0.0.7:50051")
     with Client.connect(server.address) as vault:  # no tls=: plaintext, as the server is
         assert vault.list_connections(tenant).connections == []
+
+
+def test_connect_sessions(client: Client, tenant):
+    made = client.create_connect_session(tenant, providers=["jumpcloud"], connection_id="jc", ttl=90)
+    assert made.connect_url.startswith("http") and made.state == pb.CONNECT_SESSION_STATE_PENDING
+    got = client.get_connect_session(tenant, made.session_id)
+    assert got.connect_url == "" and got.connection_id == "jc"
+    assert got.expires_at.ToSeconds() - got.created_at.ToSeconds() == 90
+    with pytest.raises(InvalidArgumentError) as bad:
+        client.create_connect_session(tenant, return_url="https://not-allowed.example/back")
+    assert [v.field for v in bad.value.violations] == ["return_url"]
+    with pytest.raises(NotFoundError):
+        client.get_connect_session(tenant, str(uuid.uuid4()))

@@ -28,6 +28,10 @@ var DefaultTimeouts = map[string]time.Duration{
 	"ListConnections":  10 * time.Second,
 	"GetAuthHeaders":   5 * time.Second,
 	"ListProviders":    5 * time.Second,
+	// CreateConnectSession and GetConnectSession (Connect links) are the generated calls, with these
+	// deadlines; neither is retried.
+	"CreateConnectSession": 10 * time.Second,
+	"GetConnectSession":    5 * time.Second,
 }
 
 // serviceConfig retries the read-only calls on UNAVAILABLE; never Create/Update (a lost answer does not

@@ -14,6 +14,7 @@ import (
 	"github.com/credvault/credvault/clients/go/credvault"
 	credvaultv1 "github.com/credvault/credvault/clients/go/credvault/v1"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 func dial(t *testing.T) (*credvault.Client, string) {
@@ -84,5 +85,27 @@ func TestErrorDetails(t *testing.T) {
 	if details.Code != codes.FailedPrecondition || details.Reason != "CREDENTIALS_REJECTED" ||
 		details.Metadata["provider"] != "jumpcloud" || len(details.HelpLinks) == 0 {
 		t.Fatalf("got %+v", details)
+	}
+}
+
+func TestConnectSessions(t *testing.T) {
+	client, _ := dial(t)
+	ctx := context.Background()
+	tenant := fmt.Sprintf("go-%d", time.Now().UnixNano())
+
+	made, err := client.CreateConnectSession(ctx, &credvaultv1.CreateConnectSessionRequest{
+		TenantId: tenant, Providers: []string{"jumpcloud"}, Ttl: durationpb.New(90 * time.Second),
+	})
+	if err != nil || !strings.HasPrefix(made.GetConnectUrl(), "http") ||
+		made.GetState() != credvaultv1.ConnectSessionState_CONNECT_SESSION_STATE_PENDING {
+		t.Fatalf("create: %v %v", err, made)
+	}
+	got, err := client.GetConnectSession(ctx, &credvaultv1.GetConnectSessionRequest{TenantId: tenant, SessionId: made.GetSessionId()})
+	if err != nil || got.GetConnectUrl() != "" || got.GetExpiresAt().AsTime().Sub(got.GetCreatedAt().AsTime()) != 90*time.Second {
+		t.Fatalf("get: %v %v", err, got)
+	}
+	_, err = client.GetConnectSession(ctx, &credvaultv1.GetConnectSessionRequest{TenantId: tenant, SessionId: "no-such-session"})
+	if got := credvault.Details(err).Code; got != codes.NotFound {
+		t.Fatalf("unknown session: %v", err)
 	}
 }

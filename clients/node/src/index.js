@@ -31,6 +31,8 @@ const DEFAULT_TIMEOUTS = {
   ListConnections: 10,
   GetAuthHeaders: 5,
   ListProviders: 5,
+  CreateConnectSession: 10,
+  GetConnectSession: 5,
 };
 
 /** Read-only calls, retried on UNAVAILABLE by gRPC itself. Never Create/Update (a lost answer does not
@@ -155,6 +157,18 @@ class CredvaultClient {
 
   async listProviders(options) {
     return (await this.#call('ListProviders', {}, options)).providers;
+  }
+
+  /** A link (`connect_url`, secret: give it only to the person) to the Connect page, where that person
+   * enters their own credentials; `connection_id` of an existing connection reconnects it. `ttl` as
+   * { seconds } (1 s to 24 h; unset: 30 min). Never retried. */
+  createConnectSession(request, options) {
+    return this.#call('CreateConnectSession', request, options);
+  }
+
+  /** The session's state: PENDING, COMPLETED (with its connection_id) or EXPIRED. */
+  getConnectSession(request, options) {
+    return this.#call('GetConnectSession', request, options);
   }
 
   close() {

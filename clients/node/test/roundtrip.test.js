@@ -69,3 +69,22 @@ test('errors carry the rich details', { skip }, async (t) => {
     },
   );
 });
+
+test('connect sessions: a link for a person, then its state', { skip }, async (t) => {
+  const client = new CredvaultClient(address, { tls: false });
+  t.after(() => client.close());
+  const tenant_id = `node-${randomUUID().slice(0, 8)}`;
+
+  const made = await client.createConnectSession({ tenant_id, providers: ['jumpcloud'], ttl: { seconds: 90 } });
+  assert.match(made.connect_url, /^http/);
+  assert.equal(made.state, 'CONNECT_SESSION_STATE_PENDING');
+  const got = await client.getConnectSession({ tenant_id, session_id: made.session_id });
+  assert.equal(got.connect_url, '', 'the link is only in the create answer');
+  assert.deepEqual(got.providers, ['jumpcloud']);
+  assert.equal(Number(got.expires_at.seconds) - Number(got.created_at.seconds), 90);
+
+  await assert.rejects(client.getConnectSession({ tenant_id, session_id: randomUUID() }), (error) => {
+    assert.equal(error.codeName, 'NOT_FOUND');
+    return true;
+  });
+});

@@ -27,6 +27,8 @@ DEFAULT_TIMEOUTS: Mapping[str, float] = {
     "ListConnections": 10.0,
     "GetAuthHeaders": 5.0,
     "ListProviders": 5.0,
+    "CreateConnectSession": 10.0,
+    "GetConnectSession": 5.0,
 }
 """Seconds each call may take unless the caller passes `timeout`. Calls that check credentials with the
 provider get longer: the server gives the provider up to CREDVAULT_VERIFY_TIMEOUT (10 s) plus Vault
@@ -205,6 +207,38 @@ class Client:
     def list_providers(self, *, timeout: float | None = None) -> list[pb.Provider]:
         response = self._call(self.stub.ListProviders, "ListProviders", pb.ListProvidersRequest(), timeout)
         return list(response.providers)
+
+    def create_connect_session(
+        self,
+        tenant_id: str,
+        *,
+        providers: Sequence[str] = (),
+        connection_id: str = "",
+        labels: Mapping[str, str] | None = None,
+        return_url: str = "",
+        ttl: float | None = None,
+        timeout: float | None = None,
+    ) -> pb.ConnectSession:
+        """A link (`connect_url`, secret: hand it only to the person) to the Connect page, where that
+        person enters their own credentials. `connection_id` of an existing connection: reconnect it.
+        `ttl` in seconds (1 to 86400; None: 30 minutes). Never retried."""
+        request = pb.CreateConnectSessionRequest(
+            tenant_id=tenant_id,
+            providers=providers,
+            connection_id=connection_id,
+            labels=labels,
+            return_url=return_url,
+        )
+        if ttl is not None:
+            request.ttl.FromNanoseconds(round(ttl * 1e9))
+        return self._call(self.stub.CreateConnectSession, "CreateConnectSession", request, timeout)
+
+    def get_connect_session(
+        self, tenant_id: str, session_id: str, *, timeout: float | None = None
+    ) -> pb.ConnectSession:
+        """The session's state (PENDING, COMPLETED with its connection_id, or EXPIRED)."""
+        request = pb.GetConnectSessionRequest(tenant_id=tenant_id, session_id=session_id)
+        return self._call(self.stub.GetConnectSession, "GetConnectSession", request, timeout)
 
     def _fetch_auth_headers(
         self, tenant_id: str, connection_id: str, timeout: float | None
