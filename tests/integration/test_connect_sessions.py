@@ -3,10 +3,15 @@ OpenBao (no browser: the page's behaviour in Chromium is test_connect_page's).""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import grpc
@@ -18,6 +23,7 @@ from support import ORG, refusal, scrape, violated_fields
 from credvault.v1 import credvault_pb2 as pb
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+DOCS = Path(__file__).parents[2] / "docs" / "connect.md"
 
 
 @pytest.fixture
@@ -87,7 +93,18 @@ def test_forged_posts_change_nothing(fakes, stub, tenant, session):
         assert submit(client, session.session_id, key, csrf).status_code == 303
 
 
-def test_ten_failed_submissions_spend_the_session(stub, tenant, session):
+def counts(server) -> tuple[float, float]:
+    """Rejected submissions and expired sessions so far, from the server's metrics."""
+    _, samples = scrape(server)
+    rejected = samples.get(
+        ("credvault_connect_submissions_total", frozenset({("outcome", "FAILED_PRECONDITION")})), 0
+    )
+    expired = samples.get(("credvault_connect_sessions_total", frozenset({("event", "expired")})), 0)
+    return rejected, expired
+
+
+def test_ten_failed_submissions_spend_the_session(server, stub, tenant, session):
+    rejected, expired = counts(server)
     with opened(session.connect_url) as (client, csrf):
         for left in range(9, -1, -1):
             answer = submit(client, session.session_id, f"jca_{uuid.uuid4().hex}", csrf)
@@ -95,6 +112,7 @@ def test_ten_failed_submissions_spend_the_session(stub, tenant, session):
             assert (f"allows {left} more" in answer.text) if left else ("no tries left" in answer.text)
         assert "no tries left" in submit(client, session.session_id, "jca_any", csrf).text
     assert get_session(stub, tenant, session.session_id).state == pb.CONNECT_SESSION_STATE_EXPIRED
+    assert counts(server) == (rejected + 10, expired + 1)  # the session expired once, on every count
 
 
 @pytest.mark.parametrize(
@@ -151,3 +169,17 @@ def test_secrets_stay_out_of_logs_metrics_and_audit(server, session):
     assert token not in server.logs() and token not in server.stdout() and token not in text
     assert samples[("credvault_connect_sessions_total", frozenset({("event", "created")}))] >= 1
     assert "ConnectPage.Open" in server.logs()  # the exchange was audited
+
+
+def test_the_documented_grpcurl_command_makes_a_working_link(server):
+    """docs/connect.md's one command, run as printed (only the address differs), gives a link that opens."""
+    block = DOCS.read_text().split("<!-- connect:start -->")[1].split("<!-- connect:end -->")[0]
+    command = re.search(r"```sh\n(.*?)```", block, re.S).group(1).replace("\\\n", " ").strip()  # type: ignore[union-attr]
+    grpcurl = shutil.which("grpcurl", path=str(Path(sys.executable).parent)) or "grpcurl"
+    command = command.replace("127.0.0.1:50051", server.address).replace("grpcurl", grpcurl, 1)
+    result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["state"] == "CONNECT_SESSION_STATE_PENDING"
+    landing = httpx.get(answer["connect_url"], timeout=10)
+    assert landing.status_code == 200 and "Connect your JumpCloud account" in landing.text
