@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 from collections.abc import Mapping
@@ -94,6 +96,23 @@ class ConnectSettings:
 
 
 @dataclass(frozen=True)
+class EventSettings:
+    """The connection event log and its webhooks (see docs/events.md)."""
+
+    retention: float = 7 * 86400.0
+    """Seconds events are kept; a watcher's cursor older than that answers OUT_OF_RANGE."""
+    poll: float = 0.25
+    """Seconds between reads of the event log while someone watches on this replica."""
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: str | None = field(default=None, repr=False)
+    """A `whsec_`-prefixed base64 key the webhooks are signed with (Standard Webhooks)."""
+    webhook_first_retry: float = 5.0
+    """Seconds before the first retry of a failed delivery; later ones wait multiples of it."""
+    webhook_retry_for: float = 86400.0
+    """Seconds a delivery is retried (from its first failure) before it is given up."""
+
+
+@dataclass(frozen=True)
 class Settings:
     listen: str = "127.0.0.1:50051"
     vault: VaultSettings = field(default_factory=VaultSettings)
@@ -123,6 +142,7 @@ class Settings:
     """Server processes sharing the listening port (SO_REUSEPORT), to use more than one core."""
     recheck: RecheckSettings = field(default_factory=RecheckSettings)
     connect: ConnectSettings = field(default_factory=ConnectSettings)
+    events: EventSettings = field(default_factory=lambda: EventSettings())
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:
@@ -174,6 +194,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         workers=int(_number(env, "CREDVAULT_WORKERS", 1, minimum=1)),
         recheck=recheck,
         connect=_connect(env),
+        events=_events(env),
     )
 
 
@@ -201,6 +222,38 @@ def _origin(raw: str, name: str, path_allowed: bool = False) -> str:
     if not path_allowed and url.path not in ("", "/"):
         raise ConfigError(f"{name}: {raw!r} has a path; give origins only (scheme://host[:port])")
     return str(url.origin())
+
+
+def _events(env: Mapping[str, str]) -> EventSettings:
+    urls = tuple(u.strip() for u in env.get("CREDVAULT_WEBHOOK_URLS", "").split(",") if u.strip())
+    secret = env.get("CREDVAULT_WEBHOOK_SECRET") or None
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError("CREDVAULT_WEBHOOK_URLS must be http:// or https:// URLs, separated by commas")
+    if urls and secret is None:
+        raise ConfigError("CREDVAULT_WEBHOOK_URLS needs CREDVAULT_WEBHOOK_SECRET (whsec_ and base64)")
+    if secret is not None and not _webhook_secret_ok(secret):
+        raise ConfigError(
+            "CREDVAULT_WEBHOOK_SECRET must be whsec_ followed by a base64 key of 24 to 64 bytes"
+        )
+    return EventSettings(
+        retention=_number(env, "CREDVAULT_EVENT_RETENTION", 7 * 86400.0),
+        poll=_number(env, "CREDVAULT_EVENT_POLL_INTERVAL", 0.25),
+        webhook_urls=urls,
+        webhook_secret=secret,
+        webhook_first_retry=_number(env, "CREDVAULT_WEBHOOK_FIRST_RETRY", 5.0),
+        webhook_retry_for=_number(env, "CREDVAULT_WEBHOOK_RETRY_FOR", 86400.0),
+    )
+
+
+def _webhook_secret_ok(secret: str) -> bool:
+    if not secret.startswith("whsec_"):
+        return False
+    try:
+        key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return 24 <= len(key) <= 64
 
 
 def _security(env: Mapping[str, str]) -> SecuritySettings:

@@ -17,13 +17,21 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 import grpc
 
-from credvault.edge.interceptor import Behavior, Context, UnaryInterceptor, reported
+from credvault.edge.interceptor import (
+    Behavior,
+    Context,
+    StreamBehavior,
+    UnaryInterceptor,
+    reported,
+    reported_stream,
+)
 
 QUIET_LOGGERS = ("httpx", "httpcore", "hpack", "urllib3", "hvac", "asyncio", "grpc")
 REQUEST_ID_KEY = "x-request-id"
@@ -90,26 +98,50 @@ class RequestLogInterceptor(UnaryInterceptor):
 
     def wrap(self, behavior: Behavior, method: str) -> Behavior:
         async def logged(request: Any, context: Context) -> Any:
-            metadata = context.invocation_metadata()
-            chosen = choose_request_id(metadata)
-            token = request_id.set(chosen)
-            context.set_trailing_metadata(((REQUEST_ID_KEY, chosen),))
-
-            def access_line(code: str, seconds: float) -> None:
-                access_log.info(
-                    "rpc",
-                    extra={
-                        "method": method,
-                        "code": code,
-                        "duration_ms": round(seconds * 1000, 2),
-                        "peer": context.peer(),
-                        "user_agent": _user_agent(metadata),
-                    },
-                )
-
+            token = request_id.set(_start(context))
             try:
-                return await reported(behavior, request, context, access_line)
+                return await reported(behavior, request, context, _access_line(method, context))
             finally:
                 request_id.reset(token)
 
         return logged
+
+    def wrap_stream(self, behavior: StreamBehavior, method: str) -> StreamBehavior:
+        """The same for a stream: its access line is written when it ends."""
+
+        async def logged(request: Any, context: Context) -> AsyncIterator[Any]:
+            token = request_id.set(_start(context))
+            try:
+                async for message in reported_stream(
+                    behavior, request, context, _access_line(method, context)
+                ):
+                    yield message
+            finally:
+                request_id.reset(token)
+
+        return logged
+
+
+def _start(context: Context) -> str:
+    """Chooses the call's request id and sends it back in the trailers."""
+    chosen = choose_request_id(context.invocation_metadata())
+    context.set_trailing_metadata(((REQUEST_ID_KEY, chosen),))
+    return chosen
+
+
+def _access_line(method: str, context: Context) -> Callable[[str, float], None]:
+    metadata = context.invocation_metadata()
+
+    def access_line(code: str, seconds: float) -> None:
+        access_log.info(
+            "rpc",
+            extra={
+                "method": method,
+                "code": code,
+                "duration_ms": round(seconds * 1000, 2),
+                "peer": context.peer(),
+                "user_agent": _user_agent(metadata),
+            },
+        )
+
+    return access_line

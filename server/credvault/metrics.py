@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
 from wsgiref.simple_server import WSGIServer
@@ -43,7 +43,14 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from credvault import __version__
 from credvault.domain.errors import ConfigError, CredvaultError
-from credvault.edge.interceptor import Behavior, Context, UnaryInterceptor, reported
+from credvault.edge.interceptor import (
+    Behavior,
+    Context,
+    StreamBehavior,
+    UnaryInterceptor,
+    reported,
+    reported_stream,
+)
 from credvault.hostport import HostPort, parse_host_port
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -92,6 +99,39 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="min",  # with workers: 1 only while every worker serves
         )
+        self._streams = Counter(
+            "credvault_rpc_streams",
+            "Server-streaming RPCs ended, by service, method and status code.",
+            ["service", "method", "code"],
+            registry=self.registry,
+        )
+        self._open_streams = Gauge(
+            "credvault_rpc_open_streams",
+            "Server-streaming RPCs open now (event watchers), by service and method.",
+            ["service", "method"],
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self._events = Counter(
+            "credvault_events",
+            "Connection events added to the event log, by type.",
+            ["type"],
+            registry=self.registry,
+        )
+        self._deliveries = Counter(
+            "credvault_webhook_deliveries",
+            "Webhook delivery attempts by outcome: ok, failed (will be retried), gave_up (retried for "
+            "longer than CREDVAULT_WEBHOOK_RETRY_FOR).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self._undelivered = Gauge(
+            "credvault_webhook_oldest_undelivered_seconds",
+            "Age of the oldest event not yet delivered to every webhook URL (0: none), as seen by the "
+            "replica delivering them.",
+            registry=self.registry,
+            multiprocess_mode="max",
+        )
         self._verifications = Counter(
             "credvault_verifications",
             "Verification outcomes by provider, result (ok, rejected, error) and reason.",
@@ -139,7 +179,17 @@ class Metrics:
         self._verifications.labels(provider, result, _reason(reason)).inc()
 
     def interceptor(self) -> UnaryInterceptor:
-        return _RpcMetrics(self._rpc)
+        return _RpcMetrics(self._rpc, self._streams, self._open_streams)
+
+    def event(self, event_type: str) -> None:
+        """Counts an event this replica added to the log (each is added exactly once)."""
+        self._events.labels(event_type).inc()
+
+    def delivery(self, outcome: str) -> None:
+        self._deliveries.labels(outcome).inc()
+
+    def undelivered_age(self, seconds: float) -> None:
+        self._undelivered.set(seconds)
 
     def serve(self, listen: str) -> MetricsEndpoint:
         """Starts the HTTP endpoint for this process's metrics on `listen`."""
@@ -193,10 +243,28 @@ class MetricsEndpoint:
 
 
 class _RpcMetrics(UnaryInterceptor):
-    """Times every unary RPC. Register it outside the error interceptor, so it sees final codes."""
+    """Times every unary RPC, and counts the streams open and ended. Register it outside the error
+    interceptor, so it sees final codes."""
 
-    def __init__(self, histogram: Histogram) -> None:
+    def __init__(self, histogram: Histogram, streams: Counter, open_streams: Gauge) -> None:
         self._histogram = histogram
+        self._streams = streams
+        self._open = open_streams
+
+    def wrap_stream(self, behavior: StreamBehavior, method: str) -> StreamBehavior:
+        service, _, name = method.strip("/").rpartition("/")
+        streams, open_streams = self._streams, self._open.labels(service, name)
+
+        def ended(code: str, _seconds: float) -> None:
+            open_streams.dec()
+            streams.labels(service, name, code).inc()
+
+        async def counted(request: Any, context: Context) -> AsyncIterator[Any]:
+            open_streams.inc()
+            async for message in reported_stream(behavior, request, context, ended):
+                yield message
+
+        return counted
 
     def wrap(self, behavior: Behavior, method: str) -> Behavior:
         service, _, name = method.strip("/").rpartition("/")

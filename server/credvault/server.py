@@ -26,12 +26,16 @@ from credvault.edge.reflection import commented_pool
 from credvault.edge.servicer import CredentialVaultServicer
 from credvault.edge.status import ErrorInterceptor
 from credvault.edge.transport import server_credentials
+from credvault.events.feed import EventFeed
+from credvault.events.journal import Journal
+from credvault.events.webhooks import Webhooks
 from credvault.hostport import parse_host_port
 from credvault.logs import RequestLogInterceptor
 from credvault.metrics import Metrics
 from credvault.providers.registry import ProviderRegistry
 from credvault.v1 import credvault_pb2, credvault_pb2_grpc
 from credvault.vault.connect_sessions import ConnectSessionStore
+from credvault.vault.event_documents import EventDocuments
 from credvault.vault.store import VaultStore
 from credvault.web.server import PageServer
 
@@ -58,10 +62,21 @@ async def serve(
     endpoint = metrics.serve(settings.metrics_listen) if settings.metrics_listen else None
     store = VaultStore(vault, timed=metrics.vault_call)
     page = PageServer.bind(settings.connect, security, reuse_port) if settings.connect.listen else None
+    documents = EventDocuments(store.session, vault)
+    journal = Journal(store, documents, observe=lambda event: metrics.event(event.type.value))
     try:
         if endpoint is not None:
             announce(f"credvault metrics on {endpoint.url}")
         opened = await _open(store, OPEN_TIMEOUT)
+        journal.start()
+        feed = EventFeed(journal, settings.events.retention, settings.events.poll)
+        feed.start()
+        webhooks = None
+        if settings.events.webhook_urls:
+            webhooks = Webhooks(
+                journal, documents, settings.events, metrics.delivery, metrics.undelivered_age
+            )
+            webhooks.start()
         async with httpx.AsyncClient(follow_redirects=False, trust_env=True) as http:
             cache = HeaderCache(size=settings.cache_size, ttl=settings.cache_ttl)
             service = CredentialService(
@@ -72,6 +87,7 @@ async def serve(
                 settings.max_verifications,
                 observe_verification=metrics.verification,
                 cache=cache,
+                journal=journal,
                 next_check=rechecks.next_check(rechecks.timing_of(settings.recheck)),
             )
             connect = ConnectService(
@@ -98,7 +114,7 @@ async def serve(
                 ],
             )
             credvault_pb2_grpc.add_CredentialVaultServicer_to_server(
-                CredentialVaultServicer(service, settings.client_cache_ttl, connect), server
+                CredentialVaultServicer(service, feed, settings.client_cache_ttl, connect), server
             )
             health_servicer = HealthServicer()
             # Logged in to Vault already: SERVING from the first call, so a readiness probe right
@@ -142,10 +158,14 @@ async def serve(
             for task in watchers:
                 task.cancel()
             await _set_health(health_servicer, False)
+            await feed.close()  # watchers are told to watch again elsewhere: they never hold the drain
             await server.stop(settings.shutdown_grace)
+            if webhooks is not None:
+                await webhooks.close()
     finally:
         if page is not None:
             await page.stop()
+        await journal.close()
         store.close()
         if endpoint is not None:
             endpoint.close()

@@ -313,6 +313,7 @@ class ConnectService:
                 record.connection_id,
                 {"credentials": credentials, "config": config},
                 deadline,
+                connect_session_id=record.session_id,
             )
         return await self._connections.create(
             tenant_id=record.tenant_id,
@@ -322,6 +323,7 @@ class ConnectService:
             config=config,
             labels=record.labels,
             deadline=deadline,
+            connect_session_id=record.session_id,
         )
 
     async def _existing(

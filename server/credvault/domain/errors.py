@@ -80,6 +80,13 @@ class FailedPreconditionError(CredvaultError):
     default_reason = "FAILED_PRECONDITION"
 
 
+class OutOfRangeError(CredvaultError):
+    """A position (an event cursor) is past what is kept; start again from a listing."""
+
+    code = "OUT_OF_RANGE"
+    default_reason = "OUT_OF_RANGE"
+
+
 class RateLimitedError(CredvaultError):
     code = "RESOURCE_EXHAUSTED"
     default_reason = "PROVIDER_RATE_LIMITED"

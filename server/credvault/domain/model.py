@@ -114,6 +114,11 @@ class ConnectionRecord:
     """The expires_at the EXPIRING event was emitted for (a new expiry earns a new warning)."""
     next_check_at: datetime | None = field(default=None, compare=False)
     """When the scheduled re-check is due (computed from the schedule, never stored)."""
+    generation: str = ""
+    """Made anew at each creation, so a connection deleted and created again is told apart."""
+    event_ids: tuple[str, ...] = ()
+    """The ids of the last events this connection's changes caused, newest last: the event log finds
+    there whether a change it was told of was made (see `credvault.journal`)."""
 
     def effective_status(self, now: datetime) -> Status:
         """The status as of `now`: a connection past its expiry is EXPIRED without asking anyone."""
@@ -151,6 +156,8 @@ class ConnectionRecord:
                 "hint": self.last_outcome.hint,
                 "checked_at": _iso(self.last_outcome.checked_at),
             },
+            "generation": self.generation,
+            "event_ids": list(self.event_ids),
         }
 
     @classmethod
@@ -177,6 +184,8 @@ class ConnectionRecord:
                 hint=str(outcome["hint"]),
                 checked_at=_parse(outcome["checked_at"]),
             ),
+            generation=str(data.get("generation") or ""),
+            event_ids=tuple(data.get("event_ids") or ()),
         )
 
 

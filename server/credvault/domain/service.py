@@ -14,7 +14,7 @@ from datetime import datetime
 import httpx
 
 from credvault.domain.cache import HeaderCache, Key
-from credvault.domain.connections import ConnectionStore, StoredConnection, not_found
+from credvault.domain.connections import ConnectionStore, StoredConnection
 from credvault.domain.errors import (
     AlreadyExistsError,
     CredvaultError,
@@ -35,6 +35,9 @@ from credvault.domain.model import (
 )
 from credvault.domain.refresh import HeaderRefresh
 from credvault.domain.verification import VerificationObserver, Verifier, expired_verdict, rejected_secret
+from credvault.events.changes import Changes
+from credvault.events.journal import Journal
+from credvault.events.model import EventType, status_event
 from credvault.providers.authorizer import Authorizer, TokenCache
 from credvault.providers.registry import ProviderRegistry, check_labels
 from credvault.providers.spec import ProviderSpec
@@ -62,6 +65,8 @@ class CredentialService:
         observe_verification: VerificationObserver = lambda *_: None,
         cache: HeaderCache | None = None,
         next_check: NextCheck = lambda _record, _now: None,
+        *,
+        journal: Journal,
     ) -> None:
         self._registry = registry
         self._next_check = next_check
@@ -77,6 +82,7 @@ class CredentialService:
             observe_verification,
             Authorizer(registry, http, TokenCache()),  # OAuth tokens: in memory, per replica
         )
+        self._changes = Changes(store, journal, clock)
         self._clock = clock
 
     def providers(self) -> list[ProviderSpec]:
@@ -94,8 +100,10 @@ class CredentialService:
         config: Mapping[str, str],
         labels: Mapping[str, str],
         deadline: Deadline,
+        connect_session_id: str = "",
     ) -> ConnectionRecord:
-        """Verifies the credentials with the provider and stores them only if they are accepted."""
+        """Verifies the credentials with the provider and stores them only if they are accepted
+        (with a CREATED event naming `connect_session_id` when a Connect session made it)."""
         violations = _id_violations(tenant_id, connection_id or "generated")
         violations += check_labels(labels)
         if not provider:
@@ -122,7 +130,7 @@ class CredentialService:
             expires_at=learnt.expires_at,
             last_outcome=outcome,
         )
-        await self._store.create(record, secret, deadline.remaining())
+        record = await self._changes.create(record, secret, deadline, connect_session_id)
         log.info(
             "created connection",
             extra={"tenant_id": tenant_id, "connection_id": connection_id, "provider": spec.id},
@@ -164,6 +172,7 @@ class CredentialService:
         connection_id: str,
         changes: Mapping[str, Mapping[str, str]],
         deadline: Deadline,
+        connect_session_id: str = "",
     ) -> ConnectionRecord:
         """Applies `changes` (a subset of credentials/config/labels, each replaced whole). New
         credentials or config are verified first; a rejected change leaves the connection as it was."""
@@ -194,7 +203,9 @@ class CredentialService:
             record = replace(record, labels=dict(changes["labels"]))
         record = replace(record, updated_at=now)
         try:
-            await self._store.replace(record, secret, stored.version, deadline.remaining())
+            await self._changes.replace(
+                stored, record, secret, EventType.UPDATED, deadline, connect_session_id
+            )
         finally:
             self._cache.invalidate((tenant_id, connection_id))
         log.info(
@@ -206,17 +217,21 @@ class CredentialService:
     async def delete(
         self, tenant_id: str, connection_id: str, allow_missing: bool, deadline: Deadline
     ) -> None:
-        violations = _id_violations(tenant_id, connection_id)
-        if violations:
-            raise InvalidArgumentError(violations)
         try:
-            existed = await self._store.delete(tenant_id, connection_id, deadline.remaining())
+            stored = await self._read(tenant_id, connection_id, deadline)
+        except NotFoundError:
+            if allow_missing:
+                return
+            raise
+        try:
+            await self._changes.delete(stored, deadline)
+        except NotFoundError:
+            if not allow_missing:
+                raise
+            return
         finally:
             self._cache.invalidate((tenant_id, connection_id))
-        if not existed and not allow_missing:
-            raise not_found(tenant_id, connection_id)
-        if existed:
-            log.info("deleted connection", extra={"tenant_id": tenant_id, "connection_id": connection_id})
+        log.info("deleted connection", extra={"tenant_id": tenant_id, "connection_id": connection_id})
 
     async def verify(
         self, tenant_id: str, connection_id: str, deadline: Deadline, gate: Gate | None = None
@@ -234,8 +249,9 @@ class CredentialService:
         verdict = await self._verifier.verify(spec, stored.credentials, stored.record.config, deadline)
         now = self._clock()
         record = stored.record.with_outcome(Outcome.of(verdict, now), now)
+        change = status_event(stored.record.status, record.status)
         try:
-            await self._store.replace(record, stored.credentials, stored.version, deadline.remaining())
+            await self._changes.replace(stored, record, stored.credentials, change, deadline)
         finally:
             self._cache.invalidate((tenant_id, connection_id))
         log.info(

@@ -15,7 +15,7 @@ intercepted: probes need health, and the schema reflection serves is public.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,7 @@ from credvault.domain.errors import (
 )
 from credvault.edge.access import AccessPolicy
 from credvault.edge.audit import AuditRecord, emit
-from credvault.edge.interceptor import Behavior, Context, Deserializer, UnaryInterceptor
+from credvault.edge.interceptor import Behavior, Context, Deserializer, StreamBehavior, UnaryInterceptor
 from credvault.edge.limits import check_request
 from credvault.v1 import credvault_pb2
 
@@ -67,6 +67,40 @@ class AccessInterceptor(UnaryInterceptor):
             return behavior  # health and reflection
         return self._guard(behavior, method.removeprefix(SERVICE_PREFIX))
 
+    def wrap_stream(self, behavior: StreamBehavior, method: str) -> StreamBehavior:
+        """The same checks before a stream's first message; its audit record is written when it ends."""
+        if not method.startswith(SERVICE_PREFIX):
+            return behavior
+        name = method.removeprefix(SERVICE_PREFIX)
+
+        async def guarded(request: Any, context: Context) -> AsyncIterator[Any]:
+            caller, outcome, reason = ANONYMOUS, "INTERNAL", ""
+            try:
+                caller = self.identify(context)
+                self._admit_identified(caller, name, request)
+                async for message in behavior(request, context):
+                    yield message
+                outcome = "OK"
+            except CredvaultError as error:
+                outcome, reason = error.code, error.reason
+                raise
+            except asyncio.CancelledError:
+                outcome = "CANCELLED"
+                raise
+            finally:
+                emit(_record(caller, context, name, request, None, outcome, reason))
+
+        return guarded
+
+    def _admit_identified(self, caller: Caller, method: str, request: Any) -> None:
+        """Checks the policy and the request's sizes for an identified caller; raises when refused."""
+        if isinstance(request, Malformed):
+            raise InvalidArgumentError(
+                [FieldViolation("request", f"not a valid {method} request message (bad protobuf or UTF-8)")]
+            )
+        self._authorise(caller, method, request)
+        check_request(request)
+
     def decoder(self, deserializer: Deserializer | None) -> Deserializer | None:
         """Bytes that do not decode become `Malformed`, answered INVALID_ARGUMENT (gRPC would answer
         INTERNAL)."""
@@ -87,16 +121,7 @@ class AccessInterceptor(UnaryInterceptor):
             caller, outcome, reason, response = ANONYMOUS, "INTERNAL", "", None
             try:
                 caller = self.identify(context)
-                if isinstance(request, Malformed):
-                    raise InvalidArgumentError(
-                        [
-                            FieldViolation(
-                                "request", f"not a valid {method} request message (bad protobuf or UTF-8)"
-                            )
-                        ]
-                    )
-                self._authorise(caller, method, request)
-                check_request(request)
+                self._admit_identified(caller, method, request)
                 response = await behavior(request, context)
                 outcome = "OK"
                 return response

@@ -1,13 +1,15 @@
-"""The shape shared by credvault's own server interceptors: wrap the behaviour of every unary RPC,
-leave streaming ones (health Watch, reflection) as they are. Also the grpc.aio types, spelled once
-for mypy (grpc-stubs makes them generic; at run time they are not subscriptable), and the final status
-of a call, which the access log and the metrics both report."""
+"""The shape shared by credvault's own server interceptors: wrap the behaviour of every unary RPC and
+of every server-streaming one written as an async generator (WatchConnectionEvents); leave the others
+(health Watch, which writes through its context, and reflection) as they are. Also the grpc.aio types,
+spelled once for mypy (grpc-stubs makes them generic; at run time they are not subscriptable), and the
+final status of a call, which the access log and the metrics both report."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import grpc
@@ -22,6 +24,7 @@ else:
     MethodHandler = grpc.RpcMethodHandler
 
 Behavior = Callable[[Any, Context], Awaitable[Any]]
+StreamBehavior = Callable[[Any, Context], AsyncIterator[Any]]
 Deserializer = Callable[[bytes], Any]
 
 
@@ -33,6 +36,10 @@ class UnaryInterceptor(_ServerInterceptor):
     def wrap(self, behavior: Behavior, method: str) -> Behavior:
         raise NotImplementedError
 
+    def wrap_stream(self, behavior: StreamBehavior, method: str) -> StreamBehavior:
+        """Like `wrap`, for a server-streaming RPC; by default leaves it as it is."""
+        return behavior
+
     def decoder(self, deserializer: Deserializer | None) -> Deserializer | None:
         return deserializer
 
@@ -42,6 +49,16 @@ class UnaryInterceptor(_ServerInterceptor):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> MethodHandler:
         handler = await continuation(handler_call_details)
+        if handler is not None and inspect.isasyncgenfunction(handler.unary_stream):
+            streaming = cast(StreamBehavior, handler.unary_stream)
+            wrapped_stream = self.wrap_stream(streaming, handler_call_details.method)
+            if wrapped_stream is streaming:
+                return handler
+            return grpc.unary_stream_rpc_method_handler(
+                wrapped_stream,
+                request_deserializer=self.decoder(handler.request_deserializer),
+                response_serializer=handler.response_serializer,
+            )
         if handler is None or handler.unary_unary is None:
             return handler
         behavior = cast(Behavior, handler.unary_unary)
@@ -64,6 +81,22 @@ async def reported(
     error: BaseException | None = None
     try:
         return await behavior(request, context)
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        report(final_code(context, error), time.perf_counter() - started)
+
+
+async def reported_stream(
+    behavior: StreamBehavior, request: Any, context: Context, report: Callable[[str, float], None]
+) -> AsyncIterator[Any]:
+    """`reported` for a server-streaming call: reports once the stream has ended, however it ended."""
+    started = time.perf_counter()
+    error: BaseException | None = None
+    try:
+        async for message in behavior(request, context):
+            yield message
     except BaseException as exc:
         error = exc
         raise

@@ -3,9 +3,9 @@ Knows nothing of Vault or HTTP; errors are mapped by `credvault.edge.status`."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import grpc
 from google.protobuf import duration_pb2, timestamp_pb2
 
 from credvault.domain.connect import ConnectService
@@ -14,6 +14,8 @@ from credvault.domain.model import ConnectionRecord, Deadline, Outcome, Status
 from credvault.domain.service import UPDATABLE, CredentialService
 from credvault.edge.connect import requested_ttl, session_message
 from credvault.edge.interceptor import Context
+from credvault.events.feed import EventFeed
+from credvault.events.model import Event, EventType
 from credvault.providers.spec import FieldLocation, ProviderSpec
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc as pb_grpc
@@ -35,9 +37,14 @@ def _deadline(context: Context) -> Deadline:
 
 class CredentialVaultServicer(pb_grpc.CredentialVaultServicer):
     def __init__(
-        self, service: CredentialService, client_cache_ttl: float = 0.0, connect: ConnectService | None = None
+        self,
+        service: CredentialService,
+        feed: EventFeed,
+        client_cache_ttl: float = 0.0,
+        connect: ConnectService | None = None,
     ) -> None:
         self._service = service
+        self._feed = feed
         self._client_cache_ttl = timedelta(seconds=client_cache_ttl)
         self._connect = connect
 
@@ -154,11 +161,13 @@ class CredentialVaultServicer(pb_grpc.CredentialVaultServicer):
             raise FailedPreconditionError("this server has no Connect page", reason="CONNECT_DISABLED")
         return self._connect
 
-    # The event RPC is in the contract ahead of its implementation (issue 12).
-    async def WatchConnectionEvents(  # type: ignore[override]
+    async def WatchConnectionEvents(
         self, request: pb.WatchConnectionEventsRequest, context: Context
-    ) -> None:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "connection events are not available yet")
+    ) -> AsyncIterator[pb.ConnectionEvent]:
+        head, seq = await self._feed.position(request.tenant_id, request.after)
+        await context.send_initial_metadata(())  # tells the caller the watch is in place
+        async for event, cursor in self._feed.follow(request.tenant_id, head, seq):
+            yield event_message(event, cursor)
 
     def _provider_message(self, spec: ProviderSpec) -> pb.Provider:
         return pb.Provider(
@@ -201,6 +210,24 @@ def connection_message(record: ConnectionRecord) -> pb.Connection:
         expires_at=_timestamp(record.expires_at),
         last_outcome=_outcome_message(record.last_outcome),
         next_check_at=_timestamp(record.next_check_at),
+    )
+
+
+_EVENT_TYPE = {t: pb.ConnectionEventType.Value(f"CONNECTION_EVENT_TYPE_{t.value}") for t in EventType}
+
+
+def event_message(event: Event, cursor: str) -> pb.ConnectionEvent:
+    return pb.ConnectionEvent(
+        event_id=event.event_id,
+        cursor=cursor,
+        type=_EVENT_TYPE[event.type],
+        tenant_id=event.tenant_id,
+        connection_id=event.connection_id,
+        provider=event.provider,
+        status=_STATUS[event.status],
+        outcome=_outcome_message(event.outcome),
+        occurred_at=_timestamp(event.occurred_at),
+        connect_session_id=event.connect_session_id,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -16,7 +17,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from credvault.domain.errors import CredvaultError, InvalidArgumentError
-from credvault.edge.interceptor import Behavior, Context, UnaryInterceptor
+from credvault.edge.interceptor import Behavior, Context, StreamBehavior, UnaryInterceptor
 
 log = logging.getLogger(__name__)
 
@@ -68,20 +69,35 @@ class ErrorInterceptor(UnaryInterceptor):
                 return await behavior(request, context)
             except grpc.aio.AbortError:
                 raise
-            except CredvaultError as error:
-                status = to_status(error)
-                # Keep trailing metadata set earlier in the call (the request id) next to the details.
-                kept = tuple(context.trailing_metadata() or ())
-                await context.abort(status.code, status.details, kept + tuple(status.trailing_metadata))
             except Exception as exc:  # the boundary: nothing may leave as UNKNOWN with its raw text
-                log.error(
-                    "unexpected %s in %s\n%s",
-                    type(exc).__name__,
-                    method,
-                    "".join(traceback.format_tb(exc.__traceback__)),
-                )
-                await context.abort(
-                    grpc.StatusCode.INTERNAL, "internal error; the server log has the details"
-                )
+                await _abort(context, method, exc)
 
         return guarded
+
+    def wrap_stream(self, behavior: StreamBehavior, method: str) -> StreamBehavior:
+        async def guarded(request: Any, context: Context) -> AsyncIterator[Any]:
+            try:
+                async for message in behavior(request, context):
+                    yield message
+            except grpc.aio.AbortError:
+                raise
+            except Exception as exc:
+                await _abort(context, method, exc)
+
+        return guarded
+
+
+async def _abort(context: Context, method: str, exc: Exception) -> None:
+    """Ends the call with the status of a credvault error, or INTERNAL for anything else."""
+    if isinstance(exc, CredvaultError):
+        status = to_status(exc)
+        # Keep trailing metadata set earlier in the call (the request id) next to the details.
+        kept = tuple(context.trailing_metadata() or ())
+        await context.abort(status.code, status.details, kept + tuple(status.trailing_metadata))
+    log.error(
+        "unexpected %s in %s\n%s",
+        type(exc).__name__,
+        method,
+        "".join(traceback.format_tb(exc.__traceback__)),
+    )
+    await context.abort(grpc.StatusCode.INTERNAL, "internal error; the server log has the details")

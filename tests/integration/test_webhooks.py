@@ -1,0 +1,92 @@
+"""Webhooks from a real server to a local receiver that verifies every Standard Webhooks signature:
+each event delivered with its event id as webhook-id, in order per connection; a refused delivery retried
+with the same id; a receiver that hangs never slows an RPC."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from conftest import server_env
+from events_support import Watch
+from support import CredvaultProcess, create_connection
+from webhook_receiver import WebhookReceiver, new_secret
+
+from credvault.v1 import credvault_pb2 as pb
+from credvault.v1 import credvault_pb2_grpc
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver(new_secret())
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="module")
+def hooked(openbao, fakes, receiver, tmp_path_factory) -> Iterator[credvault_pb2_grpc.CredentialVaultStub]:
+    env = server_env(
+        openbao,
+        fakes,
+        CREDVAULT_WEBHOOK_URLS=receiver.url,
+        CREDVAULT_WEBHOOK_SECRET=receiver.secret,
+        CREDVAULT_WEBHOOK_FIRST_RETRY="0.2",
+    )
+    process = CredvaultProcess(env, tmp_path_factory.mktemp("hooked")).start()
+    with grpc.insecure_channel(process.address) as channel:
+        yield credvault_pb2_grpc.CredentialVaultStub(channel)
+    process.stop()
+    assert "api_key" not in process.logs() and receiver.secret not in process.logs()
+
+
+def of_tenant(tenant: str, count: int):
+    return lambda deliveries: len([d for d in deliveries if d.body["data"]["tenant_id"] == tenant]) >= count
+
+
+def test_every_event_is_delivered_signed_and_in_order(hooked, receiver, key, tenant):
+    with Watch(hooked, tenant) as watch:
+        for name in ("a", "b"):
+            create_connection(hooked, tenant, "jumpcloud", {"api_key": key}, connection_id=name)
+        hooked.UpdateConnection(
+            pb.UpdateConnectionRequest(tenant_id=tenant, connection_id="a", labels={"x": "y"}), timeout=15
+        )
+        hooked.DeleteConnection(pb.DeleteConnectionRequest(tenant_id=tenant, connection_id="a"), timeout=15)
+        watched = [watch.next() for _ in range(4)]
+    delivered = [d for d in receiver.wait_for(of_tenant(tenant, 4)) if d.body["data"]["tenant_id"] == tenant]
+    assert receiver.forged == 0
+    assert [d.webhook_id for d in delivered] == [e.event_id for e in watched]
+    assert [d.body["type"] for d in delivered] == [
+        "connection.created",
+        "connection.created",
+        "connection.updated",
+        "connection.deleted",
+    ]
+    first = delivered[0].body["data"]
+    assert first["connection_id"] == "a" and first["provider"] == "jumpcloud" and first["status"] == "ACTIVE"
+    assert first["cursor"] == watched[0].cursor
+    assert key not in str([d.body for d in delivered])
+
+
+def test_a_refused_delivery_is_retried_with_the_same_id(hooked, receiver, key, tenant):
+    receiver.fail_next = 2
+    create_connection(hooked, tenant, "jumpcloud", {"api_key": key})
+    delivered = [d for d in receiver.wait_for(of_tenant(tenant, 1)) if d.body["data"]["tenant_id"] == tenant]
+    refused = [d for d in receiver.refused if d.body["data"]["tenant_id"] == tenant]
+    assert len(refused) == 2
+    assert {d.webhook_id for d in refused} == {delivered[0].webhook_id}
+
+
+def test_a_hanging_receiver_never_slows_an_rpc(hooked, receiver, key, tenant):
+    receiver.delay = 8.0
+    try:
+        for name in ("a", "b", "c"):  # each within a deadline far below the receiver's delay
+            request = pb.CreateConnectionRequest(
+                tenant_id=tenant, connection_id=name, provider="jumpcloud", credentials={"api_key": key}
+            )
+            hooked.CreateConnection(request, timeout=4)
+    finally:
+        receiver.delay = 0.0
+    delivered = receiver.wait_for(of_tenant(tenant, 3))
+    mine = [d.body["data"]["connection_id"] for d in delivered if d.body["data"]["tenant_id"] == tenant]
+    assert mine == ["a", "b", "c"]
