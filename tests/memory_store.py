@@ -64,3 +64,25 @@ class MemoryStore:
         self.entries[key] = (version, {"connection": record.to_dict(), "credentials": credentials.reveal()})
         self.writes += 1
         return version
+
+
+class MemoryDocuments:
+    """The event log's documents (`credvault.events.journal.Documents`) in memory, with versions and
+    check-and-set like Vault's KV v2."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, tuple[int, dict[str, Any]]] = {}
+
+    async def read(self, name: str, deadline: float | None) -> tuple[dict[str, Any], int] | None:
+        found = self.documents.get(name)
+        return None if found is None else (dict(found[1]), found[0])
+
+    async def write(self, name: str, data: dict[str, Any], cas: int | None, deadline: float | None) -> int:
+        version = self.documents.get(name, (0, {}))[0]
+        if cas is not None and cas != version:
+            raise ConflictError(f"document {name} was changed concurrently")
+        self.documents[name] = (version + 1, dict(data))
+        return version + 1
+
+    async def delete(self, name: str, deadline: float | None) -> None:
+        self.documents.pop(name, None)

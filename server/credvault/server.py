@@ -68,7 +68,6 @@ async def serve(
         if endpoint is not None:
             announce(f"credvault metrics on {endpoint.url}")
         opened = await _open(store, OPEN_TIMEOUT)
-        journal.start()
         feed = EventFeed(journal, settings.events.retention, settings.events.poll)
         feed.start()
         webhooks = None

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from memory_store import MemoryStore
+from memory_store import MemoryDocuments, MemoryStore
 
 from credvault.domain.cache import HeaderCache
 from credvault.domain.errors import (
@@ -25,6 +25,7 @@ from credvault.domain.errors import (
 )
 from credvault.domain.model import Credentials, Deadline, Status, Verdict
 from credvault.domain.service import CredentialService
+from credvault.events.journal import Journal
 from credvault.providers.registry import ProviderRegistry
 from credvault.providers.spec import FieldLocation, FieldSpec, ProviderSpec, VerifyRequest
 
@@ -106,6 +107,7 @@ class World:
             max_verifications=max_verifications,
             clock=self.clock,
             cache=HeaderCache(size=cache_size, ttl=60),
+            journal=Journal(self.store, MemoryDocuments()),
         )
 
     async def create(self, connection_id: str = "c1", key: str = "good", **config: str) -> Any:

@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from credvault.domain.connections import ConnectionStore
 from credvault.domain.errors import (
@@ -36,7 +36,6 @@ from credvault.domain.errors import (
 from credvault.domain.model import Deadline
 from credvault.events.head import PAGE, Commit, CommitDeleted, Drop, Head, Intend, Op, Prune, Seal
 from credvault.events.model import Event, EventType, expired_cursor
-from credvault.vault.event_documents import EventDocuments
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +58,19 @@ REFUSED = (ConflictError, AlreadyExistsError, NotFoundError, FailedPreconditionE
 EventObserver = Callable[[Event], None]
 
 
+class Documents(Protocol):
+    """Where the log's documents are kept: Vault (`credvault.vault.event_documents`), or memory in
+    unit tests. Writes with `cas` raise ConflictError when another write came first."""
+
+    async def read(self, name: str, deadline: float | None) -> tuple[dict[str, Any], int] | None: ...
+
+    async def write(
+        self, name: str, data: dict[str, Any], cas: int | None, deadline: float | None
+    ) -> int: ...
+
+    async def delete(self, name: str, deadline: float | None) -> None: ...
+
+
 def page_name(page: int) -> str:
     return f"events/pages/{page}"
 
@@ -73,7 +85,7 @@ class Journal:
     """Appends events (with the changes that cause them) and hands out the head to readers."""
 
     def __init__(
-        self, store: ConnectionStore, documents: EventDocuments, observe: EventObserver = lambda _event: None
+        self, store: ConnectionStore, documents: Documents, observe: EventObserver = lambda _event: None
     ) -> None:
         self._store = store
         self._documents = documents
@@ -81,15 +93,12 @@ class Journal:
         self._queue: asyncio.Queue[_Queued] = asyncio.Queue()
         self._head: Head | None = None
         self._changed = asyncio.Condition()
-        self._tasks: list[asyncio.Task[None]] = []
-
-    def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._write_loop())]
+        self._writer: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._writer is not None:
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
 
     # -- changes -----------------------------------------------------------------------------------
 
@@ -222,14 +231,17 @@ class Journal:
     # -- the head writer ---------------------------------------------------------------------------
 
     async def _submit(self, op: Op) -> None:
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Queued(op, done))
-        await done
+        await self._submit_nowait(op)
 
-    def _submit_nowait(self, op: Op) -> None:
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    def _submit_nowait(self, op: Op) -> asyncio.Future[None]:
+        """Queues `op` for the head writer (started on first use); the future says how it went."""
+        loop = asyncio.get_running_loop()
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._write_loop())
+        done: asyncio.Future[None] = loop.create_future()
         done.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._queue.put_nowait(_Queued(op, done))
+        return done
 
     async def _write_loop(self) -> None:
         while True:

@@ -31,9 +31,8 @@ from standardwebhooks import Webhook
 
 from credvault.config import EventSettings
 from credvault.domain.errors import ConflictError, CredvaultError, OutOfRangeError
-from credvault.events.journal import Journal
+from credvault.events.journal import Documents, Journal
 from credvault.events.model import Event
-from credvault.vault.event_documents import EventDocuments
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +98,7 @@ class Webhooks:
     def __init__(
         self,
         journal: Journal,
-        documents: EventDocuments,
+        documents: Documents,
         settings: EventSettings,
         observe_delivery: Observe,
         observe_age: Callable[[float], None],
