@@ -14,6 +14,8 @@ import (
 )
 
 const (
+	watchHeader     = "credvault-watch"      // initial metadata the server sends ("live") once a watch is in place
+	watchStable     = time.Second            // how long a stream must have been open for its end to reset the backoff
 	watchFirstDelay = 100 * time.Millisecond // before the first reconnection; doubled after each failed one
 	watchMaxDelay   = 30 * time.Second
 )
@@ -66,8 +68,9 @@ func (w *tenantWatch) run() {
 	delay := watchFirstDelay
 	downLogged := false
 	for {
+		var liveSince time.Time
 		err := w.follow(&cursor, func() {
-			delay = watchFirstDelay
+			liveSince = time.Now()
 			if downLogged {
 				w.logger.Printf("credvault: watching tenant %s's connection events again", w.tenant)
 				downLogged = false
@@ -83,6 +86,9 @@ func (w *tenantWatch) run() {
 			w.logger.Printf("credvault: cannot watch tenant %s's connection events (%v); cached auth headers "+
 				"are reused until their cache_ttl and no longer, until the stream is back", w.tenant, err)
 			downLogged = true
+		}
+		if !liveSince.IsZero() && time.Since(liveSince) >= watchStable {
+			delay = watchFirstDelay
 		}
 		select {
 		case <-w.ctx.Done():
@@ -102,15 +108,24 @@ func (w *tenantWatch) follow(cursor *string, onLive func()) error {
 	if err != nil {
 		return err
 	}
-	// The server sends its headers once it has subscribed us: from then on no event is missed.
-	if _, err := stream.Header(); err != nil {
+	// The server sends its headers, with watchHeader, once it has subscribed us (a refusal comes with
+	// none); a server that sends no watchHeader is known to be live by its first event.
+	header, err := stream.Header()
+	if err != nil {
 		return err
 	}
-	if *cursor == "" {
-		w.onGap()
+	resumed, live := *cursor != "", false
+	wentLive := func() {
+		live = true
+		if !resumed {
+			w.onGap()
+		}
+		w.setLive(true)
+		onLive()
 	}
-	w.setLive(true)
-	onLive()
+	if values := header.Get(watchHeader); len(values) > 0 && values[0] == "live" {
+		wentLive()
+	}
 	for {
 		event, err := stream.Recv()
 		if err != nil {
@@ -118,6 +133,9 @@ func (w *tenantWatch) follow(cursor *string, onLive func()) error {
 				return nil
 			}
 			return err
+		}
+		if !live {
+			wentLive()
 		}
 		if event.GetCursor() != "" {
 			*cursor = event.GetCursor()

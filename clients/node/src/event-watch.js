@@ -6,6 +6,10 @@ const grpc = require('@grpc/grpc-js');
 
 const FIRST_DELAY_MS = 100;
 const MAX_DELAY_MS = 30_000;
+/** How long a stream must have been open for its end to start the backoff afresh. */
+const STABLE_AFTER_MS = 1000;
+/** Initial metadata the server sends ('live') once a watch is in place. */
+const WATCH_HEADER = 'credvault-watch';
 
 class TenantWatch {
   /**
@@ -25,6 +29,7 @@ class TenantWatch {
     this.hooks = { onEvent, onGap, metadata, logger };
     this.cursor = '';
     this.delay = FIRST_DELAY_MS;
+    this.liveSince = null;
     this.downLogged = false;
     this.stopped = false;
     this.call = null;
@@ -53,18 +58,25 @@ class TenantWatch {
       this.hooks.metadata(),
     );
     this.call = call;
-    // The server sends its headers once it has subscribed us: from then on no event is missed.
-    call.on('metadata', () => {
+    // The server sends its headers, with WATCH_HEADER, once it has subscribed us (a refusal comes
+    // with none); a server that sends no WATCH_HEADER is known to be live by its first event.
+    let live = false;
+    const wentLive = () => {
+      live = true;
       if (!resumed) this.hooks.onGap();
       this.live = true;
-      this.delay = FIRST_DELAY_MS;
+      this.liveSince = Date.now();
       if (this.downLogged) {
         this.hooks.logger.info(`credvault: watching tenant ${this.tenantId}'s connection events again`);
         this.downLogged = false;
       }
       this.settle();
+    };
+    call.on('metadata', (metadata) => {
+      if (metadata.get(WATCH_HEADER)[0] === 'live') wentLive();
     });
     call.on('data', (event) => {
+      if (!live) wentLive();
       if (event.cursor) this.cursor = event.cursor;
       this.hooks.onEvent(event);
     });
@@ -78,6 +90,8 @@ class TenantWatch {
     this.live = false;
     this.settle();
     if (this.stopped) return;
+    if (this.liveSince !== null && Date.now() - this.liveSince >= STABLE_AFTER_MS) this.delay = FIRST_DELAY_MS;
+    this.liveSince = null;
     if (status.code === grpc.status.OUT_OF_RANGE) {
       this.cursor = ''; // too old to resume: watch from now; onGap drops what may be stale
     } else if (status.code !== grpc.status.OK && !this.downLogged) {

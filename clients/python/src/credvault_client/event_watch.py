@@ -20,6 +20,8 @@ FIRST_DELAY = 0.1
 """Seconds before the first reconnection attempt; doubled after each failed one."""
 MAX_DELAY = 30.0
 """The longest wait between reconnection attempts."""
+WATCH_HEADER = "credvault-watch"
+"""Initial metadata the server sends ("live") once a watch is in place."""
 STABLE_AFTER = 1.0
 """Seconds a stream must have been open for its end to start the backoff afresh."""
 
@@ -48,6 +50,7 @@ class TenantWatch:
         self._on_gap = on_gap
         self._stopped = threading.Event()
         self._live = threading.Event()
+        self._down_logged = False
         self._lock = threading.Lock()
         self._call: grpc.CallIterator[pb.ConnectionEvent] | None = None
         self._thread = threading.Thread(target=self._run, name=f"credvault-watch-{tenant_id}", daemon=True)
@@ -74,7 +77,6 @@ class TenantWatch:
     def _run(self) -> None:
         cursor = ""
         delay = FIRST_DELAY
-        down_logged = False
         while not self._stopped.is_set():
             request = pb.WatchConnectionEventsRequest(tenant_id=self.tenant_id, after=cursor)
             call = self._stub.WatchConnectionEvents(request)
@@ -84,16 +86,14 @@ class TenantWatch:
                 call.cancel()  # type: ignore[no-untyped-call]
             live_since = None
             try:
-                # The server sends its headers once it has subscribed us; a refusal comes as a status
-                # with empty headers, and the call is over by then.
-                call.initial_metadata()
-                if not call.done():  # type: ignore[attr-defined]  # a grpc.Future as well
-                    live_since = time.monotonic()
-                    self._went_live(resumed=bool(cursor))
-                    if down_logged:
-                        log.info("watching tenant %s's connection events again", self.tenant_id)
-                        down_logged = False
+                # The server sends its headers, with WATCH_HEADER, once it has subscribed us; a refusal
+                # comes with none. A server that sends no WATCH_HEADER is known to be live by its first
+                # event.
+                if dict(call.initial_metadata()).get(WATCH_HEADER) == "live":
+                    live_since = self._went_live(resumed=bool(cursor))
                 for event in call:
+                    if live_since is None:
+                        live_since = self._went_live(resumed=bool(cursor))
                     cursor = event.cursor or cursor
                     self._on_event(event)
             except grpc.RpcError as error:
@@ -101,7 +101,7 @@ class TenantWatch:
                     break
                 if error.code() is grpc.StatusCode.OUT_OF_RANGE:
                     cursor = ""  # too old to resume: watch from now; on_gap drops what may be stale
-                elif not down_logged:
+                elif not self._down_logged:
                     log.warning(
                         "cannot watch tenant %s's connection events (%s: %s); cached auth headers are "
                         "reused until their cache_ttl and no longer, until the stream is back",
@@ -109,7 +109,7 @@ class TenantWatch:
                         error.code().name,
                         error.details(),
                     )
-                    down_logged = True
+                    self._down_logged = True
             finally:
                 self._live.clear()
                 self.settled.set()
@@ -118,8 +118,12 @@ class TenantWatch:
             self._stopped.wait(random.uniform(0, delay))  # full jitter: replicas' clients spread out
             delay = min(delay * 2, MAX_DELAY)
 
-    def _went_live(self, *, resumed: bool) -> None:
+    def _went_live(self, *, resumed: bool) -> float:
         if not resumed:
             self._on_gap()
         self._live.set()
         self.settled.set()
+        if self._down_logged:
+            log.info("watching tenant %s's connection events again", self.tenant_id)
+            self._down_logged = False
+        return time.monotonic()
