@@ -18,6 +18,7 @@ import grpc
 import httpx
 import pytest
 from connect_support import create_session, get_session, page_url
+from events_support import Watch, type_name
 from support import ORG, refusal, scrape, violated_fields
 
 from credvault.v1 import credvault_pb2 as pb
@@ -101,6 +102,16 @@ def counts(server) -> tuple[float, float]:
     )
     expired = samples.get(("credvault_connect_sessions_total", frozenset({("event", "expired")})), 0)
     return rejected, expired
+
+
+def test_the_connection_event_names_the_connect_session(fakes, stub, tenant, session):
+    key = f"jca_{uuid.uuid4().hex}"
+    fakes.jumpcloud.add_key(key, orgs=[ORG])
+    with Watch(stub, tenant) as watch, opened(session.connect_url) as (client, csrf):
+        assert submit(client, session.session_id, key, csrf).status_code == 303
+        event = watch.next()
+    assert type_name(event) == "CREATED" and event.connect_session_id == session.session_id
+    assert event.connection_id == get_session(stub, tenant, session.session_id).connection_id
 
 
 def test_ten_failed_submissions_spend_the_session(server, stub, tenant, session):
