@@ -10,6 +10,7 @@ Jira (404); the product that answered is stored in the config.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import httpx
 
@@ -94,13 +95,7 @@ async def verify(request: VerifyRequest) -> Verdict:
             return rejected(response, "PRODUCT_NOT_FOUND", NO_PRODUCT_HINT)
     product = product or "jira"
     verdict = verdict_of(response, product)
-    return Verdict(
-        ok=verdict.ok,
-        reason=verdict.reason,
-        http_status=verdict.http_status,
-        hint=verdict.hint,
-        config={"product": product} if verdict.ok else {},
-    )
+    return replace(verdict, config={"product": product}) if verdict.ok else verdict
 
 
 async def _current_user(request: VerifyRequest, product: str) -> httpx.Response:

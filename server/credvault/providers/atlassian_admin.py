@@ -20,7 +20,7 @@ from credvault.providers import guides
 from credvault.providers.atlassian_site import body_text
 from credvault.providers.auth import Bearer
 from credvault.providers.check import Rule, verdict_of
-from credvault.providers.http import rejected, send, unexpected
+from credvault.providers.http import rejected, send, unexpected, verified
 from credvault.providers.spec import FieldLocation, FieldSpec, ProviderSpec, VerifyRequest
 
 NAME = "Atlassian Admin"
@@ -56,16 +56,16 @@ async def verify(request: VerifyRequest) -> Verdict:
     if orgs is not None:
         if not org_id:
             only = {"org_id": orgs[0]} if len(orgs) == 1 else {}
-            return Verdict(ok=True, reason="VERIFIED", http_status=response.status_code, config=only)
+            return verified(response, only)
         if org_id in orgs:
-            return Verdict(ok=True, reason="VERIFIED", http_status=response.status_code)
+            return verified(response)
         return rejected(response, "ORG_NOT_FOUND", _not_among(orgs))
     if response.status_code == 403 or (response.status_code == 401 and _scope_mismatch(response)):
         if not org_id:
             return rejected(response, "ORG_ID_REQUIRED", ORG_REQUIRED_HINT)
         response = await send(request, "GET", f"{request.base_url}/v1/orgs/{org_id}", provider_name=NAME)
         if response.is_success:
-            return Verdict(ok=True, reason="VERIFIED", http_status=response.status_code)
+            return verified(response)
         if response.status_code == 404:
             return rejected(
                 response,

@@ -144,13 +144,7 @@ async def verify(
     product = request.config.get("product", "jira")
     response = await send(request, "GET", base_url + CURRENT_USER[product], provider_name=NAME)
     verdict = verdict_of(response, product, token_hint, scope_hint)
-    return Verdict(
-        ok=verdict.ok,
-        reason=verdict.reason,
-        http_status=verdict.http_status,
-        hint=verdict.hint,
-        config=learnt if verdict.ok else {},
-    )
+    return replace(verdict, config=learnt) if verdict.ok else verdict
 
 
 async def resolve_cloud_id(request: VerifyRequest) -> str | Verdict:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from credvault.domain.model import Verdict
-from credvault.providers.http import rejected, send, unexpected
+from credvault.providers.http import rejected, send, unexpected, verified
 from credvault.providers.spec import ProviderSpec, VerifyRequest
 
 VERIFIED = "VERIFIED"
@@ -60,11 +60,9 @@ def verdict_of(
 ) -> Verdict:
     for rule in rules:
         if rule.matches(response, config):
-            if rule.ok:
-                return Verdict(ok=True, reason=VERIFIED, http_status=response.status_code)
-            return rejected(response, rule.reason, rule.hint)
+            return verified(response) if rule.ok else rejected(response, rule.reason, rule.hint)
     if response.is_success:
-        return Verdict(ok=True, reason=VERIFIED, http_status=response.status_code)
+        return verified(response)
     return unexpected(response, provider_name)
 
 

@@ -117,6 +117,11 @@ def reset_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def verified(response: httpx.Response, config: Mapping[str, str] | None = None) -> Verdict:
+    """The provider accepted the credentials; `config` holds what the check learnt, to store."""
+    return Verdict(ok=True, reason="VERIFIED", http_status=response.status_code, config=config or {})
+
+
 def rejected(response: httpx.Response, reason: str, hint: str) -> Verdict:
     return Verdict(ok=False, reason=reason, http_status=response.status_code, hint=hint)
 
