@@ -98,9 +98,6 @@ class ClientCredentials:
     scope_hint: str = "The token endpoint refused the scope credvault asks for; check the client's scopes."
     mode = "oauth2_client_credentials"
 
-    def headers(self, credentials: Credentials, config: Mapping[str, str]) -> dict[str, str]:
-        raise TypeError("client-credentials headers need a minted token")  # never called: see oauth.py
-
     def bearer(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
 
@@ -127,13 +124,14 @@ class ByConfig:
         return self.chosen(config).headers(credentials, config)
 
 
-Scheme = Header | Basic | Bearer | QueryParam | ClientCredentials | ByConfig
+StaticScheme = Header | Basic | Bearer | QueryParam | ByConfig
+"""The schemes built from the stored fields alone."""
+Scheme = StaticScheme | ClientCredentials
 
 
 def static_authorization(
-    scheme: Scheme, credentials: Credentials, config: Mapping[str, str]
+    scheme: StaticScheme, credentials: Credentials, config: Mapping[str, str]
 ) -> Authorization:
-    """The authorization of every scheme but client credentials (which `oauth.py` mints)."""
     chosen = scheme.chosen(config) if isinstance(scheme, ByConfig) else scheme
     query = chosen.query_params(credentials) if isinstance(chosen, QueryParam) else {}
     return Authorization(headers=chosen.headers(credentials, config), query_params=query)
