@@ -82,7 +82,9 @@ def create_and_read(address: str, fakes) -> None:
             ),
             timeout=15,
         )
-        answer = stub.GetAuthHeaders(pb.GetAuthHeadersRequest(tenant_id=tenant, connection_id="jc"), timeout=5)
+        answer = stub.GetAuthHeaders(
+            pb.GetAuthHeadersRequest(tenant_id=tenant, connection_id="jc"), timeout=5
+        )
     assert answer.headers["x-api-key"] == key
 
 
