@@ -67,6 +67,7 @@ class CredentialService:
         next_check: NextCheck = lambda _record, _now: None,
         *,
         journal: Journal,
+        tokens: TokenCache | None = None,
     ) -> None:
         self._registry = registry
         self._next_check = next_check
@@ -80,7 +81,7 @@ class CredentialService:
             max_verifications,
             clock,
             observe_verification,
-            Authorizer(registry, http, TokenCache()),  # OAuth tokens: in memory, per replica
+            Authorizer(registry, http, tokens or TokenCache()),  # OAuth tokens: in memory, per replica
         )
         self._changes = Changes(store, journal, clock)
         self._clock = clock
