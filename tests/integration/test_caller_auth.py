@@ -6,14 +6,17 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import ssl
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import grpc
+import httpx
 import pytest
 from certs import CertificateAuthority, Issued
 from conftest import server_env
@@ -374,3 +377,29 @@ def test_any_other_authorization_header_is_unauthenticated(secured):
             assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
         check()
+
+
+def test_connect_page_speaks_tls_without_asking_for_client_certificates(secured):
+    """The Connect page uses the gRPC port's certificate, asks browsers for none (even under mTLS), and
+    its session cookie is Secure; CreateConnectSession is under the access policy like every method."""
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    request = pb.CreateConnectSessionRequest(tenant_id=tenant, providers=["jumpcloud"])
+    with (
+        secured.channel(secured.mtls, cert="backend") as allowed,
+        secured.channel(secured.tls, token=secured.tokens["connect"]) as not_granted,
+    ):
+        session = pb_grpc.CredentialVaultStub(allowed).CreateConnectSession(request, timeout=10)
+        refused = pb_grpc.CredentialVaultStub(not_granted).CreateConnectSession
+        assert code_of(refused, request) == grpc.StatusCode.PERMISSION_DENIED
+    assert session.connect_url.startswith("https://127.0.0.1:")
+    parts = urlsplit(session.connect_url)
+    trust = ssl.create_default_context(cafile=str(secured.ca.cert))
+    with httpx.Client(verify=trust, timeout=10) as browser:
+        assert browser.get(session.connect_url).status_code == 200
+        answer = browser.post(
+            f"https://{parts.netloc}{parts.path}",
+            data={"token": parts.query.removeprefix("token=")},
+            headers={"Sec-Fetch-Site": "same-origin"},
+        )
+    assert answer.status_code == 303
+    assert "Secure" in answer.headers["set-cookie"] and "HttpOnly" in answer.headers["set-cookie"]

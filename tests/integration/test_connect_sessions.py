@@ -19,6 +19,7 @@ import httpx
 import pytest
 from connect_support import create_session, get_session, page_url
 from events_support import Watch, type_name
+from fakes.base import Response
 from support import ORG, refusal, scrape, violated_fields
 
 from credvault.v1 import credvault_pb2 as pb
@@ -45,9 +46,15 @@ def opened(connect_url: str) -> Iterator[tuple[httpx.Client, str]]:
 
 
 def submit(client: httpx.Client, session_id: str, key: str, csrf: str, **headers: str) -> httpx.Response:
+    return post_form(client, session_id, "jumpcloud", {"credentials.api_key": key}, csrf, **headers)
+
+
+def post_form(
+    client: httpx.Client, session_id: str, provider: str, values: dict[str, str], csrf: str, **headers: str
+) -> httpx.Response:
     return client.post(
-        f"/connect/{session_id}/providers/jumpcloud",
-        data={"credentials.api_key": key, "csrf": csrf},
+        f"/connect/{session_id}/providers/{provider}",
+        data={**values, "csrf": csrf},
         headers={"Sec-Fetch-Site": "same-origin", **headers},
     )
 
@@ -194,3 +201,49 @@ def test_the_documented_grpcurl_command_makes_a_working_link(server):
     assert answer["state"] == "CONNECT_SESSION_STATE_PENDING"
     landing = httpx.get(answer["connect_url"], timeout=10)
     assert landing.status_code == 200 and "Connect your JumpCloud account" in landing.text
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (
+            Response(429, {"message": "Too Many Requests"}, headers={"Retry-After": "30"}),
+            "Try again in 30 seconds",
+        ),
+        (Response(503, {"message": "Service Unavailable"}), "We could not reach JumpCloud"),
+        (Response(200, drop=True), "We could not reach JumpCloud"),
+    ],
+    ids=["rate-limited", "5xx", "unreachable"],
+)
+def test_provider_trouble_is_explained_in_words(fakes, session, answer, said):
+    key = f"jca_{uuid.uuid4().hex}"
+    fakes.jumpcloud.override(key, answer)
+    with opened(session.connect_url) as (client, csrf):
+        page = submit(client, session.session_id, key, csrf)
+    assert said in page.text and "Nothing was stored" in page.text and key not in page.text
+
+
+@pytest.mark.parametrize(
+    ("provider", "values", "field"),
+    [
+        ("atlassian", {"config.site": "no-such-site.atlassian.net"}, "config-site"),
+        ("atlassian-service-account", {"config.cloud_id": str(uuid.uuid4())}, "config-cloud_id"),
+    ],
+    ids=["site-not-found", "organization-id-as-cloud-id"],
+)
+def test_a_rejection_is_shown_next_to_the_field_it_names(fakes, stub, tenant, provider, values, field):
+    email = "mia@example.com"
+    token = fakes.atlassian.add_token(email)
+    session = create_session(stub, tenant, providers=[provider])
+    with opened(session.connect_url) as (client, csrf):
+        page = post_form(
+            client,
+            session.session_id,
+            provider,
+            {"credentials.email": email, "credentials.api_token": token, **values},
+            csrf,
+        )
+    error = re.search(rf'<p class="error" id="e-{field}">([^<]+)</p>', page.text)
+    assert error, page.text
+    assert "config." not in error.group(1)  # the field's label, not its path
+    assert f'aria-describedby="e-{field}' in page.text and token not in page.text

@@ -71,12 +71,19 @@ def problems_of(error: CredvaultError, spec: ProviderSpec, submissions_left: int
 
 
 def _rejection(problems: Problems, error: CredvaultError, spec: ProviderSpec) -> None:
-    """The provider said no: its hint goes next to the field it names, or else next to the last
-    credentials field (the secret the person will type again), described as concerning them all."""
+    """The provider said no: its hint goes next to the field the reason is about (SITE_NOT_FOUND: the
+    site) or else the first field the hint names; failing both, next to the last credentials field
+    (the secret the person will type again), described as concerning them all."""
     hint = error.metadata.get("hint", "")
-    named = [m.group(0) for m in _FIELD_PATH.finditer(hint) if m.group(0) in {f.path for f in spec.fields}]
+    paths = {f.path: f for f in spec.fields}
+    named = [paths[m.group(0)] for m in _FIELD_PATH.finditer(hint) if m.group(0) in paths]
+    about = [
+        f
+        for f in spec.fields
+        if f.location is FieldLocation.CONFIG and error.reason.startswith(f"{f.name.upper()}_")
+    ]
     secrets = [f for f in spec.fields if f.location is FieldLocation.CREDENTIALS]
-    target = next((f for f in spec.fields if f.path == named[0]), None) if named else None
+    target = next(iter(about + named), None)
     concerned = [target] if target else secrets
     if not concerned:
         problems.general.append(in_words(hint, spec))
