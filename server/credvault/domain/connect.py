@@ -21,7 +21,6 @@ from yarl import URL
 
 from credvault.domain.connect_session import (
     DEFAULT_TTL,
-    MAX_SUBMISSIONS,
     MAX_TTL,
     MIN_TTL,
     ConnectSessionRecord,
@@ -29,6 +28,10 @@ from credvault.domain.connect_session import (
     digest,
     matches,
     new_secret,
+    opened_elsewhere,
+    require_pending,
+    session_not_found,
+    submission_busy,
 )
 from credvault.domain.errors import (
     ConflictError,
@@ -171,7 +174,7 @@ class ConnectService:
             raise InvalidArgumentError(violations)
         record, version = await self._read(session_id, deadline)
         if record.tenant_id != tenant_id:
-            raise _not_found()
+            raise session_not_found()
         return await self._settled(record, version, deadline)
 
     # -- the page ------------------------------------------------------------------------------------
@@ -181,11 +184,11 @@ class ConnectService:
         scanners open links)."""
         record, version = await self._read(session_id, deadline)
         if not matches(token, record.link_hash):
-            raise _not_found()
+            raise session_not_found()
         record = await self._settled(record, version, deadline)
-        _require_pending(record)
+        require_pending(record)
         if record.browser_hash:
-            raise _opened_elsewhere()
+            raise opened_elsewhere()
         return record
 
     async def exchange(
@@ -194,17 +197,17 @@ class ConnectService:
         """Spends the link: returns the secret of the browser cookie that replaces it."""
         record, version = await self._read(session_id, deadline)
         if not matches(token, record.link_hash):
-            raise _not_found()
+            raise session_not_found()
         record = await self._settled(record, version, deadline)
-        _require_pending(record)
+        require_pending(record)
         if record.browser_hash:
-            raise _opened_elsewhere()
+            raise opened_elsewhere()
         secret = new_secret()
         record = replace(record, browser_hash=digest(secret))
         try:
             await self._sessions.replace(record, version, deadline.remaining())
         except ConflictError:
-            raise _opened_elsewhere() from None
+            raise opened_elsewhere() from None
         return record, secret
 
     async def resume(
@@ -213,10 +216,10 @@ class ConnectService:
         """The session the browser's cookie is for; `completed` allows a completed one (the done page)."""
         record, version = await self._read(session_id, deadline)
         if not matches(cookie, record.browser_hash):
-            raise _not_found()
+            raise session_not_found()
         record = await self._settled(record, version, deadline)
         if not (completed and record.state is SessionState.COMPLETED):
-            _require_pending(record)
+            require_pending(record)
         return record
 
     def providers(self, record: ConnectSessionRecord) -> list[ProviderSpec]:
@@ -246,14 +249,14 @@ class ConnectService:
         deadline = Deadline(self._submit_timeout)
         record, version = await self._read(session_id, deadline)
         if not matches(cookie, record.browser_hash):
-            raise _not_found()
+            raise session_not_found()
         record = await self._settled(record, version, deadline)
-        _require_pending(record)
+        require_pending(record)
         if provider not in record.providers:
-            raise _not_found()
+            raise session_not_found()
         now = self._clock()
         if record.busy_until is not None and record.busy_until > now:
-            raise _busy()
+            raise submission_busy()
         reserved = replace(
             record,
             submissions=record.submissions + 1,
@@ -262,7 +265,7 @@ class ConnectService:
         try:
             version = await self._sessions.replace(reserved, version, deadline.remaining())
         except ConflictError:
-            raise _busy() from None
+            raise submission_busy() from None
         try:
             made = await self._connect(reserved, provider, credentials, config, deadline)
         except CredvaultError as error:
@@ -336,7 +339,7 @@ class ConnectService:
 
     async def _read(self, session_id: str, deadline: Deadline) -> tuple[ConnectSessionRecord, int]:
         if id_violation("session_id", session_id):
-            raise _not_found()
+            raise session_not_found()
         return await self._sessions.read(session_id, deadline.remaining())
 
     async def _settled(
@@ -364,41 +367,3 @@ class ConnectService:
         if url.scheme not in ("http", "https") or not url.host or url.user or url.password:
             return False
         return str(url.origin()) in self.page.allowed_origins
-
-
-def _require_pending(record: ConnectSessionRecord) -> None:
-    if record.state is SessionState.COMPLETED:
-        raise FailedPreconditionError(
-            "this link was already used to connect an account; ask for a new link to connect again",
-            reason="CONNECT_SESSION_COMPLETED",
-        )
-    if record.state is SessionState.EXPIRED:
-        if record.submissions >= MAX_SUBMISSIONS:
-            raise FailedPreconditionError(
-                f"this link was tried {MAX_SUBMISSIONS} times without success and no longer works; "
-                "ask for a new link",
-                reason="CONNECT_SESSION_SPENT",
-            )
-        raise FailedPreconditionError(
-            "this link has expired; ask for a new link", reason="CONNECT_SESSION_EXPIRED"
-        )
-
-
-def _not_found() -> NotFoundError:
-    return NotFoundError(
-        "no such Connect session, or the link is incomplete", reason="CONNECT_SESSION_NOT_FOUND"
-    )
-
-
-def _opened_elsewhere() -> FailedPreconditionError:
-    return FailedPreconditionError(
-        "this link was already opened in another browser; continue there, or ask for a new link",
-        reason="CONNECT_LINK_ALREADY_OPENED",
-    )
-
-
-def _busy() -> ConflictError:
-    return ConflictError(
-        "the details you sent just before are still being checked; wait a moment and try again",
-        reason="CONNECT_SUBMISSION_IN_PROGRESS",
-    )

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from credvault.domain.errors import ConflictError, FailedPreconditionError, NotFoundError
+
 MAX_SUBMISSIONS = 10
 """Form submissions a session allows; then it is spent (EXPIRED)."""
 DEFAULT_TTL = timedelta(minutes=30)
@@ -141,3 +143,44 @@ def _iso(value: datetime | None) -> str | None:
 
 def _parse(value: str | None) -> datetime | None:
     return None if not value else datetime.fromisoformat(value)
+
+
+# The reasons a session can't be used, as the page and the RPCs report them.
+
+
+def require_pending(record: ConnectSessionRecord) -> None:
+    if record.state is SessionState.COMPLETED:
+        raise FailedPreconditionError(
+            "this link was already used to connect an account; ask for a new link to connect again",
+            reason="CONNECT_SESSION_COMPLETED",
+        )
+    if record.state is SessionState.EXPIRED:
+        if record.submissions >= MAX_SUBMISSIONS:
+            raise FailedPreconditionError(
+                f"this link was tried {MAX_SUBMISSIONS} times without success and no longer works; "
+                "ask for a new link",
+                reason="CONNECT_SESSION_SPENT",
+            )
+        raise FailedPreconditionError(
+            "this link has expired; ask for a new link", reason="CONNECT_SESSION_EXPIRED"
+        )
+
+
+def session_not_found() -> NotFoundError:
+    return NotFoundError(
+        "no such Connect session, or the link is incomplete", reason="CONNECT_SESSION_NOT_FOUND"
+    )
+
+
+def opened_elsewhere() -> FailedPreconditionError:
+    return FailedPreconditionError(
+        "this link was already opened in another browser; continue there, or ask for a new link",
+        reason="CONNECT_LINK_ALREADY_OPENED",
+    )
+
+
+def submission_busy() -> ConflictError:
+    return ConflictError(
+        "the details you sent just before are still being checked; wait a moment and try again",
+        reason="CONNECT_SUBMISSION_IN_PROGRESS",
+    )

@@ -17,6 +17,7 @@ from yarl import URL
 from credvault.config import ConnectSettings, SecuritySettings
 from credvault.domain.connect import ConnectPage, ConnectService
 from credvault.domain.errors import ConfigError
+from credvault.hostport import HostPort, parse_host_port
 from credvault.web.app import ConnectPageApp
 
 SHUTDOWN_GRACE = 5.0
@@ -34,13 +35,15 @@ class PageServer:
     def bind(cls, settings: ConnectSettings, security: SecuritySettings, reuse_port: bool) -> PageServer:
         """Binds `settings.listen` now (ConfigError when it can't) and works out the public base URL."""
         assert settings.listen is not None
-        host, _, port = settings.listen.rpartition(":")
-        host = host.strip("[]")
-        if not port.isdigit():
-            raise ConfigError(f"CREDVAULT_CONNECT_LISTEN must be host:port, not {settings.listen!r}")
+        try:
+            listen = parse_host_port(settings.listen)
+        except ValueError:
+            raise ConfigError(
+                f"CREDVAULT_CONNECT_LISTEN must be host:port, not {settings.listen!r}"
+            ) from None
         try:
             family, kind, proto, _, address = socket.getaddrinfo(
-                host or None, int(port), type=socket.SOCK_STREAM
+                listen.host or None, listen.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
             )[0]
             sock = socket.socket(family, kind, proto)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -52,7 +55,7 @@ class PageServer:
                 f"cannot listen on {settings.listen} (CREDVAULT_CONNECT_LISTEN): {exc.strerror}"
             ) from None
         tls = _tls(security)
-        base = settings.url or _base_url(host, sock.getsockname()[1], tls is not None)
+        base = settings.url or _base_url(listen.with_port(sock.getsockname()[1]), tls is not None)
         return cls(sock, ConnectPage(base_url=base, allowed_origins=settings.allowed_origins), tls)
 
     @property
@@ -88,8 +91,7 @@ def _tls(security: SecuritySettings) -> ssl.SSLContext | None:
     return context
 
 
-def _base_url(host: str, port: int, tls: bool) -> str:
-    if host in ("", "0.0.0.0", "::"):
-        host = socket.getfqdn()
-    shown = f"[{host}]" if ":" in host else host
-    return f"{'https' if tls else 'http'}://{shown}:{port}"
+def _base_url(bound: HostPort, tls: bool) -> str:
+    if bound.host in ("", "0.0.0.0", "::"):
+        bound = HostPort(socket.getfqdn(), bound.port)
+    return f"{'https' if tls else 'http'}://{bound}"
