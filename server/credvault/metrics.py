@@ -11,6 +11,8 @@ Built on `prometheus-client` with a registry of our own (no process-wide default
   `rejected` (the provider said no) or `error` (the check could not be made);
 - `credvault_connect_sessions_total{event}`: Connect sessions `created`, `completed`, `expired`;
 - `credvault_connect_submissions_total{outcome}`: Connect page submissions, `OK` or the status code;
+- `credvault_rechecks_total{provider, result}`: scheduled re-checks: `ok`, `rejected`, `expired`,
+  `paused` (the provider asked to wait, or is paused) or `skipped` (checked already, or a turn late);
 - `credvault_serving`: 1 while health says SERVING (Vault reachable and unsealed), else 0;
 - `credvault_build_info{version}` and the process collectors (`process_*`, `python_*`; not with
   CREDVAULT_WORKERS > 1, where one endpoint sums the workers' series, see `workers_registry`).
@@ -150,6 +152,12 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self._rechecks = Counter(
+            "credvault_rechecks",
+            "Scheduled re-checks by provider and result (ok, rejected, expired, paused, skipped).",
+            ["provider", "result"],
+            registry=self.registry,
+        )
 
     def connect_session(self, event: str) -> None:
         self._connect_sessions.labels(event).inc()
@@ -177,6 +185,9 @@ class Metrics:
     def verification(self, provider: str, result: str, reason: str, seconds: float) -> None:
         self._verification_time.labels(provider).observe(seconds)
         self._verifications.labels(provider, result, _reason(reason)).inc()
+
+    def recheck(self, provider: str, result: str) -> None:
+        self._rechecks.labels(provider, result).inc()
 
     def interceptor(self) -> UnaryInterceptor:
         return _RpcMetrics(self._rpc, self._streams, self._open_streams)

@@ -150,7 +150,9 @@ async def serve(
             ]
             if settings.recheck.interval > 0:
                 watchers.append(
-                    asyncio.create_task(rechecks.build(settings.recheck, vault, store, service).run())
+                    asyncio.create_task(
+                        rechecks.build(settings.recheck, vault, store, service, observe=metrics.recheck).run()
+                    )
                 )
             await stop.wait()
             log.info("shutting down: draining in-flight calls for up to %.0fs", settings.shutdown_grace)
