@@ -129,6 +129,9 @@ class Rechecker:
                 if task.done():
                     del working[number]
                     settled.add(number)
+                    failure = None if task.cancelled() else task.exception()
+                    if failure is not None:  # the type only: an unexpected error's text may quote a secret
+                        log.error("re-check slice %d failed (%s)", number, type(failure).__name__)
             await asyncio.sleep(min(TICK, self._timing.width / 4))
 
     async def _work(self, claim: Claim) -> None:
