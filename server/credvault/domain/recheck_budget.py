@@ -70,6 +70,7 @@ class ProviderBudgets:
                 held, left = self._held.get(provider, (-1, 0))
                 if held == window and left > 0:
                     self._held[provider] = (window, left - 1)
+                    await self._paced(window, left)
                     return
                 answer = await self._book.take_window(provider, window, (window + 1) * length)
                 if answer.ours:
@@ -79,6 +80,14 @@ class ProviderBudgets:
                     self._paused[provider] = answer.retry_at
                     raise Paused(provider, answer.retry_at)
                 await self._sleep(max(answer.retry_at - self._clock(), 0.0))
+
+    async def _paced(self, window: int, left: int) -> None:
+        """Spreads a window's checks evenly over it rather than sending them at once, so that delays
+        on the way to the provider do not pile two windows' checks into one of its seconds."""
+        per_window = self._timing.checks_per_window
+        length = self._timing.rate_window
+        at = (window + (per_window - left) / per_window) * length
+        await self._sleep(max(at - self._clock(), 0.0))
 
     async def pause(self, provider: str, retry_after: float | None) -> float:
         """Pauses every replica's checks of `provider`; returns the Unix time the pause ends."""
