@@ -3,22 +3,21 @@ Vault."""
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import datetime
 
 from credvault.config import RecheckSettings, VaultSettings
-from credvault.domain.expiry import Emit, Expiry, ExpiryEvent
-from credvault.domain.model import ConnectionRecord
+from credvault.domain.expiry import Expiry
+from credvault.domain.model import ConnectionRecord, utcnow
 from credvault.domain.recheck_book import ScheduleBook
 from credvault.domain.recheck_budget import ProviderBudgets
 from credvault.domain.recheck_timing import Timing
 from credvault.domain.rechecks import LEASE, CheckObserver, Rechecker, Verifier
 from credvault.domain.service import NextCheck
+from credvault.events.changes import Changes
+from credvault.events.journal import Journal
 from credvault.vault.schedule_documents import VaultDocuments, VaultRoster
 from credvault.vault.store import VaultStore
-
-log = logging.getLogger(__name__)
 
 
 def timing_of(settings: RecheckSettings) -> Timing:
@@ -32,20 +31,12 @@ def next_check(timing: Timing) -> NextCheck:
     return at
 
 
-async def log_only(event: ExpiryEvent, record: ConnectionRecord) -> None:
-    log.info(
-        "connection event %s",
-        event.value,
-        extra={"tenant_id": record.tenant_id, "connection_id": record.connection_id},
-    )
-
-
 def build(
     settings: RecheckSettings,
     vault: VaultSettings,
     store: VaultStore,
+    journal: Journal,
     verifier: Verifier,
-    emit: Emit = log_only,
     observe: CheckObserver = lambda *_: None,
 ) -> Rechecker:
     """The loop of one replica; each gets its own owner id for its claims in Vault."""
@@ -58,6 +49,6 @@ def build(
         ProviderBudgets(book, timing),
         VaultRoster(store, vault),
         verifier,
-        Expiry(store, settings.expiry_warning, emit),
+        Expiry(store, Changes(store, journal, utcnow), settings.expiry_warning),
         observe,
     )

@@ -151,7 +151,9 @@ async def serve(
             if settings.recheck.interval > 0:
                 watchers.append(
                     asyncio.create_task(
-                        rechecks.build(settings.recheck, vault, store, service, observe=metrics.recheck).run()
+                        rechecks.build(
+                            settings.recheck, vault, store, journal, service, observe=metrics.recheck
+                        ).run()
                     )
                 )
             await stop.wait()

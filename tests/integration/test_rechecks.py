@@ -18,6 +18,7 @@ import grpc
 import hvac.exceptions
 import pytest
 from cluster import BaoCluster
+from events_support import Watch, type_name
 from fakes.base import Response
 from support import ORG, CredvaultProcess
 
@@ -105,6 +106,7 @@ def checks_of(fake, header: str, value: str) -> list[float]:
 
 
 def test_revoked_key_is_found_invalid_and_recovers_when_fixed(stubs, cleanup, fakes, tenant):
+    watch = Watch(stubs[1], tenant)
     key = jumpcloud(stubs[0], cleanup, fakes, tenant, "revoked")
     created = get(stubs[1], tenant, "revoked")
     assert created.HasField("next_check_at")
@@ -125,6 +127,9 @@ def test_revoked_key_is_found_invalid_and_recovers_when_fixed(stubs, cleanup, fa
         "a check to find the key accepted again",
     )
     assert recovered.last_outcome.ok
+    with watch:
+        seen = [type_name(watch.next()) for _ in range(3)]
+        assert seen == ["CREATED", "INVALIDATED", "RECOVERED"]  # checks that changed nothing: no events
 
 
 def test_rate_limit_pauses_that_providers_checks_and_changes_nothing(stubs, cleanup, fakes, tenant):
@@ -172,13 +177,14 @@ def test_rate_limit_pauses_that_providers_checks_and_changes_nothing(stubs, clea
     assert next_admin_call - limited_at >= retry_after - 0.5  # no replica asked before Retry-After
 
 
-def test_expiry_warning_once_then_expired_at_expires_at(stubs, cleanup, fakes, tenant, cluster, replicas):
+def test_expiry_warning_once_then_expired_at_expires_at(stubs, cleanup, fakes, tenant, cluster):
     cloud = fakes.atlassian
     site = cloud.add_site(f"s{uuid.uuid4().hex[:12]}.atlassian.net")
     bot = "expiring-bot@serviceaccount.atlassian.com"
     cloud.add_account(site, bot)
     token = cloud.add_token(bot, scopes={"read:jira-user", "read:jira-work"})
     expires_at = (datetime.now(UTC) + timedelta(seconds=WARNING + 6)).replace(microsecond=0)
+    watch = Watch(stubs[1], tenant)
     stubs[0].CreateConnection(
         pb.CreateConnectionRequest(
             tenant_id=tenant,
@@ -207,12 +213,13 @@ def test_expiry_warning_once_then_expired_at_expires_at(stubs, cleanup, fakes, t
     assert not get(stubs[1], tenant, "expiring").HasField("next_check_at")
     checks_after = [r for r in cloud.requests_for(site.cloud_id) if r.received_at > expires_at.timestamp()]
     assert checks_after == [], "an expired connection was checked with the provider"
-    logs = "".join(replica.logs() for replica in replicas)
-    events = [json.loads(line) for line in logs.splitlines() if '"connection event' in line]
-    mine = [
-        e["message"] for e in events if e.get("connection_id") == "expiring" and e.get("tenant_id") == tenant
-    ]
-    assert sorted(mine) == ["connection event EXPIRED", "connection event EXPIRING"]
+    with watch:
+        events = [watch.next() for _ in range(3)]
+        assert [type_name(e) for e in events] == ["CREATED", "EXPIRING", "EXPIRED"]
+        assert events[1].occurred_at.ToDatetime(UTC) < expires_at <= events[2].occurred_at.ToDatetime(UTC)
+        assert events[2].status == pb.CONNECTION_STATUS_EXPIRED
+        time.sleep(INTERVAL)  # a few more turns of both replicas' schedules: still nothing
+        assert watch.nothing_queued()
 
 
 def test_interval_zero_turns_rechecks_off(stub, tenant, key, fakes, openbao):
