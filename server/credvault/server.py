@@ -63,7 +63,15 @@ async def serve(
     store = VaultStore(vault, timed=metrics.vault_call)
     page = PageServer.bind(settings.connect, security, reuse_port) if settings.connect.listen else None
     documents = EventDocuments(store.session, vault)
-    journal = Journal(store, documents, observe=lambda event: metrics.event(event.type.value))
+    cache = HeaderCache(size=settings.cache_size, ttl=settings.cache_ttl)
+    journal = Journal(
+        store,
+        documents,
+        observe=lambda event: metrics.event(event.type.value),
+        on_news=lambda events: cache.forget(
+            None if events is None else [(e.tenant_id, e.connection_id) for e in events]
+        ),
+    )
     try:
         if endpoint is not None:
             announce(f"credvault metrics on {endpoint.url}")
@@ -77,7 +85,6 @@ async def serve(
             )
             webhooks.start()
         async with httpx.AsyncClient(follow_redirects=False, trust_env=True) as http:
-            cache = HeaderCache(size=settings.cache_size, ttl=settings.cache_ttl)
             service = CredentialService(
                 registry,
                 store,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -18,7 +19,10 @@ from typing import Any
 import pytest
 from conftest import server_env
 from credvault_client import Client, FailedPreconditionError, NotFoundError, UnavailableError
-from support import ORG, CredvaultProcess, scrape
+from support import ORG, CredvaultProcess, require_tools, scrape
+from test_clients import NODE, go_tree, run
+
+__all__ = ["go_tree"]  # a fixture, shared with test_clients
 
 from credvault.polling import poll_until
 
@@ -166,6 +170,46 @@ def served_key(client: Client, tenant: str) -> str | type[Exception]:
         return type(error)
 
 
+@pytest.mark.parametrize("change", ["update", "delete", "invalidate"])
+def test_a_change_through_another_replica_reaches_the_cache(replicas, admin, tenant, key, fakes, change):
+    """With a cache_ttl of 300 s, only the event stream can make the change show within the wait."""
+    connect(admin, tenant, key)
+    with replicas.client(replicas.b, "worker", cache_auth_headers=True) as cached:
+        assert served_key(cached, tenant) == key
+        assert eventually(lambda: cached.header_cache is not None and cached.header_cache.watching(tenant))
+        before = header_calls(replicas.b)
+        assert served_key(cached, tenant) == key
+        assert header_calls(replicas.b) == before, "served from memory"
+        if change == "update":
+            rotated = new_key(fakes)
+            admin.update_connection(tenant, "jc", credentials={"api_key": rotated})
+            expected: str | type[Exception] = rotated
+        elif change == "delete":
+            admin.delete_connection(tenant, "jc")
+            expected = NotFoundError
+        else:
+            del fakes.jumpcloud.keys[key]
+            assert not admin.verify_connection(tenant, "jc").outcome.ok
+            expected = FailedPreconditionError
+        assert eventually(lambda: served_key(cached, tenant) == expected), served_key(cached, tenant)
+
+
+def test_without_the_stream_an_entry_lives_its_cache_ttl(replicas, admin, tenant, key, caplog):
+    """The `blind` caller may not watch: its entry is served from memory until its cache_ttl has passed,
+    then asked for again; and the client says once that it cannot watch."""
+    connect(admin, tenant, key)
+    caplog.set_level(logging.WARNING, logger="credvault_client.cache")
+    with replicas.client(replicas.short, "blind", cache_auth_headers=True) as cached:
+        before = header_calls(replicas.short)
+        assert served_key(cached, tenant) == key
+        assert header_calls(replicas.short) - before == 1
+        assert eventually(
+            lambda: served_key(cached, tenant) == key and header_calls(replicas.short) - before == 2
+        )
+    warnings = [r for r in caplog.records if "cannot watch" in r.getMessage()]
+    assert len(warnings) == 1 and "PERMISSION_DENIED" in warnings[0].getMessage(), caplog.text
+
+
 def test_with_the_server_away_an_entry_lives_its_cache_ttl(
     openbao, fakes, admin, tenant, key, tmp_path, caplog
 ):
@@ -187,3 +231,40 @@ def test_with_the_server_away_an_entry_lives_its_cache_ttl(
     finally:
         away.stop()
     assert sum("cannot watch" in r.getMessage() for r in caplog.records) == 1, caplog.text
+
+
+@pytest.fixture
+def other_client_env(replicas, admin, fakes) -> dict[str, str]:
+    """What the Node and Go cache tests need besides the replicas: two keys the fake accepts, an
+    INVALID connection, and an ACTIVE one whose key the fake no longer accepts (a check will find it)."""
+    first, second = new_key(fakes), new_key(fakes)
+    invalid = (f"t-{uuid.uuid4().hex[:12]}", "jc")
+    revoked = (f"t-{uuid.uuid4().hex[:12]}", "jc")
+    for tenant, connection_id in (invalid, revoked):
+        doomed = new_key(fakes)
+        connect(admin, tenant, doomed, connection_id)
+        del fakes.jumpcloud.keys[doomed]
+    assert not admin.verify_connection(*invalid).outcome.ok
+    return {
+        **os.environ,
+        **replicas.env(),
+        "CREDVAULT_TEST_JUMPCLOUD_KEY": first,
+        "CREDVAULT_TEST_JUMPCLOUD_KEY_2": second,
+        "CREDVAULT_TEST_INVALID": "/".join(invalid),
+        "CREDVAULT_TEST_REVOKED": "/".join(revoked),
+    }
+
+
+def test_node_client_cache(other_client_env):
+    require_tools("node", hint="apt-get install nodejs npm")
+    output = run(["node", "--test", "test-replicas/cache.js"], NODE, other_client_env)
+    assert "# pass 7" in output and "# skipped 0" in output, output
+
+
+def test_go_client_cache(other_client_env, go_tree):
+    output = run(
+        ["go", "test", "-count=1", "-v", "-tags", "replicas", "-run", "TestCache", "./credvault"],
+        go_tree.directory,
+        {**other_client_env, **go_tree.env},
+    )
+    assert output.count("--- PASS: TestCache") == 7 and "--- SKIP" not in output, output

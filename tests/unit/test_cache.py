@@ -104,3 +104,18 @@ def test_zero_size_or_ttl_disables(clock, size, ttl):
     cache = HeaderCache(size=size, ttl=ttl, clock=clock)
     put(cache, ("t", "c"), headers())
     assert not cache.enabled and cache.get(("t", "c")) is None
+
+
+def test_news_of_changes_elsewhere_drops_their_entries(clock):
+    """The event log's news (changes made on any replica) drops those connections' entries, refuses a
+    fill that raced with it, and None (news that could not be listed) drops everything."""
+    cache = HeaderCache(size=10, ttl=10, clock=clock)
+    for connection in ("a", "b", "c"):
+        put(cache, ("t", connection), headers())
+    racing = cache.ticket()
+    cache.forget([("t", "a")])
+    assert cache.get(("t", "a")) is None and cache.get(("t", "b")) is not None
+    cache.put(("t", "a"), headers("old"), racing)
+    assert cache.get(("t", "a")) is None
+    cache.forget(None)
+    assert len(cache) == 0

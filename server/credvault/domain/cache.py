@@ -19,7 +19,7 @@ Built on cachetools' `TLRUCache` (per-entry expiry plus an LRU size bound).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from cachetools import TLRUCache
 
@@ -77,6 +77,17 @@ class HeaderCache:
         self._invalidations += 1
         if self._entries is not None:
             self._entries.pop(key, None)
+
+    def forget(self, keys: Iterable[Key] | None) -> None:
+        """Drops the entries of connections that changed on any replica (None: every entry), as the
+        event log tells; so a replica's cache is as fresh as its event stream."""
+        if keys is None:
+            self._invalidations += 1
+            if self._entries is not None:
+                self._entries.clear()
+            return
+        for key in keys:
+            self.invalidate(key)
 
     def _until(self, key: Key, entry: tuple[AuthHeaders, float], now: float) -> float:
         until = now + self._ttl

@@ -20,6 +20,9 @@ from credvault.providers.spec import FieldLocation, ProviderSpec
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc as pb_grpc
 
+WATCHING = (("credvault-watch", "live"),)
+"""The initial metadata of WatchConnectionEvents once the watch is in place: a refusal has none, which
+some clients (grpc-go 1.33) cannot tell from empty headers."""
 _STATUS = {
     Status.ACTIVE: pb.CONNECTION_STATUS_ACTIVE,
     Status.INVALID: pb.CONNECTION_STATUS_INVALID,
@@ -115,17 +118,8 @@ class CredentialVaultServicer(pb_grpc.CredentialVaultServicer):
             base_url=auth.base_url,
             expires_at=_timestamp(auth.expires_at),
             query_params=auth.query_params,
-            cache_ttl=self._cache_ttl(auth.expires_at),
+            cache_ttl=client_cache_ttl(self._client_cache_ttl, auth.expires_at),
         )
-
-    def _cache_ttl(self, expires_at: datetime | None) -> duration_pb2.Duration:
-        """CREDVAULT_CLIENT_CACHE_TTL, cut short by the credentials' expiry; zero: do not cache."""
-        ttl = self._client_cache_ttl
-        if expires_at is not None:
-            ttl = min(ttl, expires_at - datetime.now(UTC))
-        duration = duration_pb2.Duration()
-        duration.FromTimedelta(max(ttl, timedelta(0)))
-        return duration
 
     async def ListProviders(
         self, request: pb.ListProvidersRequest, context: Context
@@ -165,7 +159,7 @@ class CredentialVaultServicer(pb_grpc.CredentialVaultServicer):
         self, request: pb.WatchConnectionEventsRequest, context: Context
     ) -> AsyncIterator[pb.ConnectionEvent]:
         head, seq = await self._feed.position(request.tenant_id, request.after)
-        await context.send_initial_metadata(())  # tells the caller the watch is in place
+        await context.send_initial_metadata(WATCHING)  # tells the caller the watch is in place
         async for event, cursor in self._feed.follow(request.tenant_id, head, seq):
             yield event_message(event, cursor)
 
@@ -249,3 +243,12 @@ def _timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     stamp = timestamp_pb2.Timestamp()
     stamp.FromDatetime(value)
     return stamp
+
+
+def client_cache_ttl(setting: timedelta, expires_at: datetime | None) -> duration_pb2.Duration:
+    """How long a caller may reuse an answer: CREDVAULT_CLIENT_CACHE_TTL, cut short by the credentials'
+    expiry; zero: do not cache."""
+    ttl = setting if expires_at is None else min(setting, expires_at - datetime.now(UTC))
+    duration = duration_pb2.Duration()
+    duration.FromTimedelta(max(ttl, timedelta(0)))
+    return duration

@@ -56,6 +56,9 @@ REFUSED = (ConflictError, AlreadyExistsError, NotFoundError, FailedPreconditionE
 """Errors by which a write was certainly not made."""
 
 EventObserver = Callable[[Event], None]
+NewsObserver = Callable[[list[Event] | None], None]
+"""Told of the events a newer head brings, from any replica, before any reader waiting for them
+wakes; None when they cannot all be listed (some were sealed into pages unseen, or the log is new)."""
 
 
 class Documents(Protocol):
@@ -85,11 +88,16 @@ class Journal:
     """Appends events (with the changes that cause them) and hands out the head to readers."""
 
     def __init__(
-        self, store: ConnectionStore, documents: Documents, observe: EventObserver = lambda _event: None
+        self,
+        store: ConnectionStore,
+        documents: Documents,
+        observe: EventObserver = lambda _event: None,
+        on_news: NewsObserver = lambda _events: None,
     ) -> None:
         self._store = store
         self._documents = documents
         self._observe = observe
+        self._on_news = on_news
         self._queue: asyncio.Queue[_Queued] = asyncio.Queue()
         self._head: Head | None = None
         self._changed = asyncio.Condition()
@@ -307,5 +315,9 @@ class Journal:
         """Makes `head` the newest known (if it is) and wakes the readers waiting for it."""
         async with self._changed:
             if self._head is None or head.version > self._head.version:
+                known = self._head
+                if known is not None and head.last > known.last:
+                    missed = head.epoch != known.epoch or known.last + 1 < head.open_from
+                    self._on_news(None if missed else head.events_after(known.last))
                 self._head = head
                 self._changed.notify_all()
