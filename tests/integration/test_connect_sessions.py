@@ -3,6 +3,7 @@ OpenBao (no browser: the page's behaviour in Chromium is test_connect_page's).""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -11,6 +12,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,7 +24,12 @@ from events_support import Watch, type_name
 from fakes.base import Response
 from support import ORG, refusal, scrape, violated_fields
 
+from credvault.config import VaultSettings
+from credvault.domain.connect_session import ConnectSessionRecord, SessionState
+from credvault.domain.errors import NotFoundError
 from credvault.v1 import credvault_pb2 as pb
+from credvault.vault.connect_sessions import ConnectSessionStore
+from credvault.vault.store import VaultStore
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 DOCS = Path(__file__).parents[2] / "docs" / "connect.md"
@@ -247,3 +254,50 @@ def test_a_rejection_is_shown_next_to_the_field_it_names(fakes, stub, tenant, pr
     assert error, page.text
     assert "config." not in error.group(1)  # the field's label, not its path
     assert f'aria-describedby="e-{field}' in page.text and token not in page.text
+
+
+def test_ended_sessions_are_swept_from_vault(openbao):
+    """The sweep every replica runs about hourly: sessions unchanged since the cutoff go, with every
+    version; newer ones stay. (Its own folder, so no other test's sessions are touched.)"""
+    settings = VaultSettings(
+        addr=openbao.addr,
+        token=openbao.root_token,
+        create_mount=False,
+        prefix=f"sweep-{uuid.uuid4().hex[:8]}",
+    )
+    store = VaultStore(settings)
+    sessions = ConnectSessionStore(store.session, settings)
+    now = datetime.now(UTC)
+    made = [
+        ConnectSessionRecord(
+            session_id=str(uuid.uuid4()),
+            tenant_id="acme",
+            providers=("jumpcloud",),
+            connection_id="jc",
+            connection_id_given=True,
+            reconnect=False,
+            labels={},
+            return_url="",
+            state=SessionState.PENDING,
+            created_at=now,
+            expires_at=now + timedelta(minutes=30),
+            link_hash="0" * 64,
+        )
+        for _ in range(2)
+    ]
+
+    async def scenario() -> None:
+        await store.open(10)
+        for record in made:
+            await sessions.create(record, 5)
+        assert await sessions.delete_unchanged_since(now - timedelta(hours=1)) == 0
+        assert await sessions.delete_unchanged_since(datetime.now(UTC) + timedelta(seconds=2)) == 2
+        for record in made:
+            with pytest.raises(NotFoundError):
+                await sessions.read(record.session_id, 5)
+        assert await sessions.delete_unchanged_since(datetime.now(UTC) + timedelta(seconds=2)) == 0
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.close()

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import pytest
 from test_service import TENANT, World, run
@@ -24,16 +25,26 @@ from credvault.domain.model import Deadline
 
 
 class MemorySessions:
-    """Sessions by id, each with a version that every write must name (check-and-set)."""
+    """Sessions by id, each with a version that every write must name (check-and-set), and the time
+    of its last write."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime]) -> None:
         self.entries: dict[str, tuple[ConnectSessionRecord, int]] = {}
+        self.written: dict[str, datetime] = {}
+        self._clock = clock
 
     async def create(self, record: ConnectSessionRecord, deadline: float | None) -> int:
         if record.session_id in self.entries:
             raise AlreadyExistsError("exists")
         self.entries[record.session_id] = (record, 1)
+        self.written[record.session_id] = self._clock()
         return 1
+
+    async def delete_unchanged_since(self, cutoff: datetime) -> int:
+        old = [session_id for session_id, written in self.written.items() if written < cutoff]
+        for session_id in old:
+            del self.entries[session_id], self.written[session_id]
+        return len(old)
 
     async def read(self, session_id: str, deadline: float | None) -> tuple[ConnectSessionRecord, int]:
         if session_id not in self.entries:
@@ -44,13 +55,14 @@ class MemorySessions:
         if self.entries[record.session_id][1] != version:
             raise ConflictError("changed meanwhile")
         self.entries[record.session_id] = (record, version + 1)
+        self.written[record.session_id] = self._clock()
         return version + 1
 
 
 class Connect:
     def __init__(self) -> None:
         self.world = World()
-        self.sessions = MemorySessions()
+        self.sessions = MemorySessions(self.world.clock)
         self.events: Counter[str] = Counter()
         self.service = ConnectService(
             self.world.service,
@@ -154,5 +166,21 @@ def test_reconnect_is_decided_when_the_session_is_made():
         await connect.submit(session_id, cookie, "good-new")
         stored = await connect.world.store.read(TENANT, "c1", None)
         assert stored.credentials["api_key"] == "good-new"
+
+    run(scenario())
+
+
+def test_ended_sessions_are_forgotten_a_day_after_they_could_last_change():
+    async def scenario() -> None:
+        connect = Connect()
+        old, _, _ = await connect.opened(ttl=timedelta(hours=24))
+        connect.world.clock.now += timedelta(hours=47)
+        recent, _, _ = await connect.opened()
+        assert await connect.service.sweep() == 0  # 24 h to expire, then a day kept: not yet
+        connect.world.clock.now += timedelta(hours=1, seconds=1)
+        assert await connect.service.sweep() == 1
+        with pytest.raises(NotFoundError):
+            await connect.service.get_session(TENANT, old, Deadline(5))
+        assert (await connect.service.get_session(TENANT, recent, Deadline(5))).state is SessionState.EXPIRED
 
     run(scenario())

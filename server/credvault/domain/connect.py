@@ -48,12 +48,18 @@ from credvault.providers.spec import ProviderSpec
 
 log = logging.getLogger(__name__)
 
+KEEP_ENDED = timedelta(days=1)
+"""How long GetConnectSession still answers for a session after it ended."""
+SWEEP_INTERVAL = 3600.0
+"""Seconds between two sweeps of ended sessions on one replica."""
 Observer = Callable[[str], None]
 """Told of each session event (created, completed, expired) or submission outcome (metrics)."""
 
 
 class SessionStore(Protocol):
     async def create(self, record: ConnectSessionRecord, deadline: float | None) -> int: ...
+
+    async def delete_unchanged_since(self, cutoff: datetime) -> int: ...
 
     async def read(self, session_id: str, deadline: float | None) -> tuple[ConnectSessionRecord, int]: ...
 
@@ -299,6 +305,14 @@ class ConnectService:
             },
         )
         return done
+
+    async def sweep(self) -> int:
+        """Forgets sessions that ended at least KEEP_ENDED ago: whatever their state, one unchanged for
+        MAX_TTL + KEEP_ENDED has ended that long. Safe on every replica at once."""
+        removed = await self._sessions.delete_unchanged_since(self._clock() - MAX_TTL - KEEP_ENDED)
+        if removed:
+            log.info("removed %d ended connect sessions", removed)
+        return removed
 
     # -- helpers -------------------------------------------------------------------------------------
 

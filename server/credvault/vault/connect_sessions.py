@@ -7,6 +7,8 @@ single-use across replicas.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import hvac.exceptions
@@ -67,12 +69,42 @@ class ConnectSessionStore:
 
         return await self._session.run("connect_session_replace", write, deadline)
 
+    async def delete_unchanged_since(self, cutoff: datetime) -> int:
+        """Removes every session last written before `cutoff` (with all its versions); returns how many."""
+
+        def listed() -> list[str]:
+            try:
+                answer = self._kv().list_secrets(path=self._folder, mount_point=self._mount)
+            except hvac.exceptions.InvalidPath:
+                return []
+            return [key for key in answer["data"]["keys"] if not key.endswith("/")]
+
+        def delete_if_old(session_id: str) -> bool:
+            try:
+                meta = self._kv().read_secret_metadata(path=self._path(session_id), mount_point=self._mount)
+            except hvac.exceptions.InvalidPath:
+                return False  # another replica swept it first
+            written = datetime.fromisoformat(meta["data"]["updated_time"][:19]).replace(tzinfo=UTC)
+            if written >= cutoff:
+                return False
+            self._kv().delete_metadata_and_all_versions(path=self._path(session_id), mount_point=self._mount)
+            return True
+
+        removed = 0
+        for session_id in await self._session.run("connect_session_list", listed, None):
+            swept = await self._session.run("connect_session_sweep", partial(delete_if_old, session_id), None)
+            removed += swept
+        return removed
+
+    def _kv(self) -> Any:
+        return self._session.client.secrets.kv.v2
+
     def _path(self, session_id: str) -> str:
         return f"{self._folder}/{session_id}"
 
     def _write(self, record: ConnectSessionRecord, cas: int) -> int:
         try:
-            answer = self._session.client.secrets.kv.v2.create_or_update_secret(
+            answer = self._kv().create_or_update_secret(
                 path=self._path(record.session_id), secret=record.to_dict(), cas=cas, mount_point=self._mount
             )
         except hvac.exceptions.InvalidRequest as exc:
@@ -83,7 +115,7 @@ class ConnectSessionStore:
 
     def _read(self, session_id: str) -> tuple[dict[str, Any], int] | None:
         try:
-            answer = self._session.client.secrets.kv.v2.read_secret_version(
+            answer = self._kv().read_secret_version(
                 path=self._path(session_id), mount_point=self._mount, raise_on_deleted_version=True
             )
         except hvac.exceptions.InvalidPath:

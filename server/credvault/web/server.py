@@ -8,6 +8,10 @@ the use cases are built) with SO_REUSEPORT for CREDVAULT_WORKERS, and parses for
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import random
 import socket
 import ssl
 
@@ -15,11 +19,12 @@ from aiohttp import web
 from yarl import URL
 
 from credvault.config import ConnectSettings, SecuritySettings
-from credvault.domain.connect import ConnectPage, ConnectService
-from credvault.domain.errors import ConfigError
+from credvault.domain.connect import SWEEP_INTERVAL, ConnectPage, ConnectService
+from credvault.domain.errors import ConfigError, CredvaultError
 from credvault.hostport import HostPort, parse_host_port
 from credvault.web.app import ConnectPageApp
 
+log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 5.0
 """Seconds open page requests get to finish on shutdown."""
 
@@ -30,6 +35,7 @@ class PageServer:
         self.page = page
         self._tls = tls
         self._runner: web.AppRunner | None = None
+        self._sweeper: asyncio.Task[None] | None = None
 
     @classmethod
     def bind(cls, settings: ConnectSettings, security: SecuritySettings, reuse_port: bool) -> PageServer:
@@ -70,8 +76,13 @@ class PageServer:
         )
         await self._runner.setup()
         await web.SockSite(self._runner, self._sock, ssl_context=self._tls).start()
+        self._sweeper = asyncio.create_task(_sweep(connect))
 
     async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
         if self._runner is not None:
             await self._runner.cleanup()
         self._sock.close()
@@ -95,3 +106,13 @@ def _base_url(bound: HostPort, tls: bool) -> str:
     if bound.host in ("", "0.0.0.0", "::"):
         bound = HostPort(socket.getfqdn(), bound.port)
     return f"{'https' if tls else 'http'}://{bound}"
+
+
+async def _sweep(connect: ConnectService) -> None:
+    """Forgets ended sessions about once an hour, each replica at its own random moment."""
+    while True:
+        await asyncio.sleep(random.uniform(0.5, 1.5) * SWEEP_INTERVAL)
+        try:
+            await connect.sweep()
+        except CredvaultError as error:
+            log.warning("could not sweep ended connect sessions (%s); trying again later", error.reason)
