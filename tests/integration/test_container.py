@@ -249,7 +249,7 @@ def test_the_documented_docker_run_serves(image, openbao, fakes, tmp_path):
         assert healthy.returncode == 0 and "SERVING" in healthy.stdout, healthy.stdout + healthy.stderr
         port = env["CREDVAULT_LISTEN"].rpartition(":")[2]
         trusted = ca.cert.read_bytes()
-        with Client.connect(f"127.0.0.1:{port}", tls=True, root_certificates=trusted, token=token) as client:
+        with Client.connect(f"127.0.0.1:{port}", root_certificates=trusted, token=token) as client:
             assert client.list_providers()
     finally:
         assert container.stop() == 0

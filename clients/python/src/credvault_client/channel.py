@@ -45,14 +45,14 @@ def open_channel(
     """A channel to credvault at `target` ("host:port").
 
     `tls=None` (the default) is plaintext to a loopback address (`127.0.0.1`, `[::1]`, `localhost`), as
-    `credvault serve` listens by default, and TLS to anything else; `tls=True` or `False` says it
-    outright (a TLS server on loopback needs `tls=True`). A `token` is sent as
+    `credvault serve` listens by default, and TLS to anything else or when `root_certificates` is given;
+    `tls=True` or `False` says it outright. A `token` is sent as
     `authorization: Bearer <token>` on every call; gRPC only sends call credentials over TLS or, with
     `tls=False`, to a loopback address (local credentials), so a token never crosses a network in clear.
     `root_certificates` (PEM) replaces the system CAs for verifying the server.
     """
     if tls is None:
-        tls = not is_loopback(target)
+        tls = root_certificates is not None or not is_loopback(target)
     channel_options = [("grpc.service_config", service_config()), ("grpc.enable_retries", 1), *options]
     if not tls and token is None:
         return grpc.insecure_channel(target, options=channel_options)
