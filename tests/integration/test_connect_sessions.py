@@ -97,7 +97,7 @@ def test_link_is_exchanged_for_a_strict_cookie(stub, tenant, session):
     assert get_session(stub, tenant, session.session_id).state == pb.CONNECT_SESSION_STATE_PENDING
 
 
-def test_forged_posts_change_nothing(fakes, stub, tenant, session):
+def test_forged_posts_change_nothing(server, fakes, stub, tenant, session):
     key = f"jca_{uuid.uuid4().hex}"
     fakes.jumpcloud.add_key(key, orgs=[ORG])
     with opened(session.connect_url) as (client, csrf):
@@ -106,6 +106,9 @@ def test_forged_posts_change_nothing(fakes, stub, tenant, session):
         assert cross.status_code == 403
         assert get_session(stub, tenant, session.session_id).state == pb.CONNECT_SESSION_STATE_PENDING
         assert submit(client, session.session_id, key, csrf).status_code == 303
+        done = client.get(f"/connect/{session.session_id}/done")
+    assert done.status_code == 200 and key not in done.text
+    assert key not in server.logs() and key not in server.stdout() and key not in scrape(server)[0]
 
 
 def counts(server) -> tuple[float, float]:
