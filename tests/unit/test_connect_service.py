@@ -184,3 +184,14 @@ def test_ended_sessions_are_forgotten_a_day_after_they_could_last_change():
         assert (await connect.service.get_session(TENANT, recent, Deadline(5))).state is SessionState.EXPIRED
 
     run(scenario())
+
+
+def test_without_a_page_there_are_no_sessions():
+    async def scenario() -> None:
+        connect = Connect()
+        connect.service.page = None
+        with pytest.raises(FailedPreconditionError) as disabled:
+            await connect.opened()
+        assert reason(disabled) == "CONNECT_DISABLED"
+
+    run(scenario())
