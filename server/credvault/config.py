@@ -142,9 +142,25 @@ class Settings:
     `expires_at`); 0 tells callers not to cache."""
     workers: int = 1
     """Server processes sharing the listening port (SO_REUSEPORT), to use more than one core."""
+    capacity: CapacitySettings = field(default_factory=lambda: CapacitySettings())
     recheck: RecheckSettings = field(default_factory=RecheckSettings)
     connect: ConnectSettings = field(default_factory=ConnectSettings)
     events: EventSettings = field(default_factory=lambda: EventSettings())
+
+
+@dataclass(frozen=True)
+class CapacitySettings:
+    """What one server takes on at once, and how long a client connection may live."""
+
+    max_concurrent_rpcs: int = 1000
+    """Calls and streams in progress on one server; more are refused with RESOURCE_EXHAUSTED."""
+    max_streams_per_connection: int = 100
+    """HTTP/2 streams (calls) one client connection may have open at once; more wait client-side."""
+    connection_max_age: float = 1800.0
+    """Seconds a client connection lives before the server asks the client to reconnect (spreads
+    clients over replicas; a watch stream resumes with its cursor)."""
+    connection_max_idle: float = 300.0
+    """Seconds a client connection with no call may stay open."""
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:
@@ -200,6 +216,14 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         cache_ttl=_number(env, "CREDVAULT_CACHE_TTL", 10.0, minimum=0),
         client_cache_ttl=_number(env, "CREDVAULT_CLIENT_CACHE_TTL", 300.0, minimum=0),
         workers=int(_number(env, "CREDVAULT_WORKERS", 1, minimum=1)),
+        capacity=CapacitySettings(
+            max_concurrent_rpcs=int(_number(env, "CREDVAULT_MAX_CONCURRENT_RPCS", 1000, minimum=1)),
+            max_streams_per_connection=int(
+                _number(env, "CREDVAULT_MAX_STREAMS_PER_CONNECTION", 100, minimum=1)
+            ),
+            connection_max_age=_number(env, "CREDVAULT_CONNECTION_MAX_AGE", 1800.0),
+            connection_max_idle=_number(env, "CREDVAULT_CONNECTION_MAX_IDLE", 300.0),
+        ),
         recheck=recheck,
         connect=_connect(env),
         events=_events(env),

@@ -21,7 +21,7 @@ from credvault.domain.errors import ConfigError, CredvaultError, StoreUnavailabl
 from credvault.domain.service import CredentialService
 from credvault.edge.access import AccessPolicy
 from credvault.edge.auth import AccessInterceptor
-from credvault.edge.limits import MAX_REQUEST_BYTES
+from credvault.edge.capacity import server_options
 from credvault.edge.reflection import commented_pool
 from credvault.edge.servicer import CredentialVaultServicer
 from credvault.edge.status import ErrorInterceptor
@@ -114,10 +114,8 @@ async def serve(
                     ErrorInterceptor(),
                     AccessInterceptor(policy),
                 ],
-                options=[
-                    ("grpc.so_reuseport", int(reuse_port)),
-                    ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
-                ],
+                options=server_options(settings.capacity, reuse_port),
+                maximum_concurrent_rpcs=settings.capacity.max_concurrent_rpcs,
             )
             credvault_pb2_grpc.add_CredentialVaultServicer_to_server(
                 CredentialVaultServicer(service, feed, settings.client_cache_ttl, connect), server
@@ -229,6 +227,9 @@ async def _watch_vault(
             log.error("%s", problem)
         except CredvaultError as error:
             problem = error.message
+        except Exception as error:  # a background loop must outlive any surprise; the type says enough
+            problem = f"unexpected {type(error).__name__}"
+            log.error("checking Vault failed: %s", problem)
         now_serving = not problem
         if now_serving != serving:
             if now_serving:
@@ -248,6 +249,11 @@ async def _renew_token(store: VaultStore) -> None:
             due = await store.renew_token()
         except CredvaultError as error:
             log.warning("could not renew the Vault token (%s); trying again soon", error.message)
+            due = 10.0
+        except Exception as error:  # never let renewal stop for good: the token would expire
+            log.error(
+                "could not renew the Vault token (unexpected %s); trying again soon", type(error).__name__
+            )
             due = 10.0
         if due <= 0:
             return

@@ -37,5 +37,7 @@ class HeaderRefresh:
             self._cache.invalidate(key)  # deleted, expired or invalid: the next call reads and says so
         except CredvaultError as error:  # Vault trouble: the entry still expires at its TTL
             log.warning("could not refresh cached auth headers (%s)", error.reason)
+        except Exception as error:  # a background task: logged by type only (its text may hold a secret)
+            log.error("could not refresh cached auth headers (unexpected %s)", type(error).__name__)
         else:
             self._cache.put(key, auth, ticket)

@@ -90,7 +90,9 @@ class CredentialService:
         return self._registry.all()
 
     def base_url_template(self, spec: ProviderSpec) -> str:
-        return self._registry.template(spec)
+        """The provider's own, public template. An operator's override is not shown to callers: it may
+        name internal proxies or hosts."""
+        return spec.base_url_template
 
     async def create(
         self,

@@ -12,7 +12,12 @@ from datetime import datetime
 
 import httpx
 
-from credvault.domain.errors import CredvaultError, FailedPreconditionError, UnavailableError
+from credvault.domain.errors import (
+    CredvaultError,
+    FailedPreconditionError,
+    ProviderUnavailableError,
+    UnavailableError,
+)
 from credvault.domain.model import ConnectionRecord, Credentials, Deadline, Outcome, Verdict
 from credvault.providers import check
 from credvault.providers.auth import Authorization
@@ -110,22 +115,7 @@ class Verifier:
         timeout = max((deadline.remaining(cap=self._verify_timeout) or 0.0) - 0.05, 0.01)
         started = time.perf_counter()
         try:
-            auth = await self._authorizer.authorize(spec, secret, config, timeout, fresh=True)
-            if isinstance(auth, Verdict):  # the token endpoint rejected the client credentials
-                verdict = auth
-            else:
-                request = VerifyRequest(
-                    http=self._http,
-                    credentials=secret,
-                    config=config,
-                    base_url=self._registry.base_url(spec, config),
-                    headers=auth.headers,
-                    query_params=auth.query_params,
-                    timeout=max(timeout - (time.perf_counter() - started), 0.01),
-                    render_base_url=lambda other: self._registry.base_url(spec, other),
-                    render_url=lambda name, other: self._registry.url(spec, name, other),
-                )
-                verdict = await check.verify(spec, request)
+            verdict = await self._bounded_check(spec, secret, config, timeout, started)
         except CredvaultError as error:
             error.metadata["provider"] = spec.id
             self._observe_verification(spec.id, "error", error.reason, time.perf_counter() - started)
@@ -136,6 +126,49 @@ class Verifier:
         result = "ok" if verdict.ok else "rejected"
         self._observe_verification(spec.id, result, verdict.reason, time.perf_counter() - started)
         return verdict
+
+    async def _bounded_check(
+        self,
+        spec: ProviderSpec,
+        secret: Credentials,
+        config: Mapping[str, str],
+        timeout: float,
+        started: float,
+    ) -> Verdict:
+        """The whole check (token, every request and page of it, every byte of every answer) within
+        `timeout`: httpx's timeouts bound each read, not a provider that trickles bytes."""
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._check(spec, secret, config, timeout, started)
+        except TimeoutError:
+            raise ProviderUnavailableError(
+                f"{spec.display_name} did not finish answering within {timeout:.1f}s; try again later",
+                reason="PROVIDER_TIMEOUT",
+            ) from None
+
+    async def _check(
+        self,
+        spec: ProviderSpec,
+        secret: Credentials,
+        config: Mapping[str, str],
+        timeout: float,
+        started: float,
+    ) -> Verdict:
+        auth = await self._authorizer.authorize(spec, secret, config, timeout, fresh=True)
+        if isinstance(auth, Verdict):  # the token endpoint rejected the client credentials
+            return auth
+        request = VerifyRequest(
+            http=self._http,
+            credentials=secret,
+            config=config,
+            base_url=self._registry.base_url(spec, config),
+            headers=auth.headers,
+            query_params=auth.query_params,
+            timeout=max(timeout - (time.perf_counter() - started), 0.01),
+            render_base_url=lambda other: self._registry.base_url(spec, other),
+            render_url=lambda name, other: self._registry.url(spec, name, other),
+        )
+        return await check.verify(spec, request)
 
     async def authorization(
         self, spec: ProviderSpec, secret: Credentials, config: Mapping[str, str], deadline: Deadline

@@ -15,10 +15,11 @@ intercepted: probes need health, and the schema reflection serves is public.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import grpc
 from google.protobuf.message import DecodeError
 
 from credvault.domain.errors import (
@@ -28,10 +29,18 @@ from credvault.domain.errors import (
     PermissionDeniedError,
     UnauthenticatedError,
 )
-from credvault.edge.access import AccessPolicy
+from credvault.edge.access import METHODS, AccessPolicy
 from credvault.edge.audit import AuditRecord, emit
-from credvault.edge.interceptor import Behavior, Context, Deserializer, StreamBehavior, UnaryInterceptor
+from credvault.edge.interceptor import (
+    Behavior,
+    Context,
+    Deserializer,
+    MethodHandler,
+    StreamBehavior,
+    UnaryInterceptor,
+)
 from credvault.edge.limits import check_request
+from credvault.edge.unguarded import guardable, refusing
 from credvault.v1 import credvault_pb2
 
 SERVICE_PREFIX = f"/{credvault_pb2.DESCRIPTOR.services_by_name['CredentialVault'].full_name}/"
@@ -61,6 +70,24 @@ class AccessInterceptor(UnaryInterceptor):
 
     def __init__(self, policy: AccessPolicy | None) -> None:
         self._policy = policy
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[MethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> MethodHandler:
+        """Guards every CredentialVault method it knows; refuses the rest (see `credvault.edge.unguarded`)."""
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or not method.startswith(SERVICE_PREFIX):
+            return handler
+        if method.removeprefix(SERVICE_PREFIX) not in METHODS or not guardable(handler):
+            return refusing(handler, method)
+
+        async def same(_details: grpc.HandlerCallDetails) -> MethodHandler:
+            return handler
+
+        return await super().intercept_service(same, handler_call_details)
 
     def wrap(self, behavior: Behavior, method: str) -> Behavior:
         if not method.startswith(SERVICE_PREFIX):

@@ -18,6 +18,7 @@ from grpc_status import rpc_status
 
 from credvault.domain.errors import CredvaultError, InvalidArgumentError
 from credvault.edge.interceptor import Behavior, Context, StreamBehavior, UnaryInterceptor
+from credvault.retry_after import MAX_RETRY_AFTER
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def to_status(error: CredvaultError) -> grpc.Status:
         retry_after = UNAVAILABLE_RETRY_AFTER
     if retry_after is not None:
         delay = duration_pb2.Duration()
-        delay.FromNanoseconds(int(retry_after * 1e9))
+        delay.FromNanoseconds(int(min(max(retry_after, 0.0), MAX_RETRY_AFTER) * 1e9))
         details.append(error_details_pb2.RetryInfo(retry_delay=delay))
     if error.help_url:
         details.append(

@@ -2,7 +2,8 @@
 answers the provider gives about the credentials stay answers.
 
 Translated here, for every provider alike: timeouts and connection errors, 5xx (UNAVAILABLE), 429
-(rate-limited, with Retry-After), and redirects (never followed with credentials attached).
+(rate-limited, with Retry-After), redirects (never followed with credentials attached), and bodies
+over `MAX_BODY_BYTES` (never read further).
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ import httpx
 from credvault.domain.errors import ProviderUnavailableError, RateLimitedError
 from credvault.domain.model import Verdict
 from credvault.providers.spec import VerifyRequest
-from credvault.retry_after import retry_after_seconds
+from credvault.retry_after import MAX_RETRY_AFTER, retry_after_seconds
+
+MAX_BODY_BYTES = 1024 * 1024
+"""Most bytes of a provider's answer read: a check needs a small JSON document, not a flood."""
+_BODY_FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 async def send(
@@ -58,16 +63,10 @@ async def exchange(
     HTTP basic. Transport failures, 429 and 5xx raise as in `send`."""
     meta: dict[str, str] = {}
     try:
-        response = await http.request(
-            method,
-            url,
-            headers=headers,
-            params=params or None,
-            data=data,
-            auth=auth,
-            timeout=timeout,
-            follow_redirects=False,
+        request = http.build_request(
+            method, url, headers=headers, params=params or None, data=data, timeout=timeout
         )
+        response = await _bounded(http, request, auth, provider_name)
     except httpx.TimeoutException:
         raise ProviderUnavailableError(
             f"{provider_name} did not answer within {timeout:.1f}s; try again later",
@@ -103,6 +102,28 @@ async def exchange(
     return response
 
 
+async def _bounded(
+    http: httpx.AsyncClient, request: httpx.Request, auth: tuple[str, str] | None, provider_name: str
+) -> httpx.Response:
+    """Sends the request and reads at most MAX_BODY_BYTES of the (decoded) answer."""
+    streamed = await http.send(request, auth=auth, follow_redirects=False, stream=True)
+    body = bytearray()
+    try:
+        async for chunk in streamed.aiter_bytes():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                raise ProviderUnavailableError(
+                    f"{provider_name} answered with more than {MAX_BODY_BYTES // 1024} KiB; a check's answer "
+                    "is small, so this is not the provider's API (check the base URL)",
+                    reason="PROVIDER_RESPONSE_TOO_LARGE",
+                    metadata={"provider_http_status": str(streamed.status_code)},
+                )
+    finally:
+        await streamed.aclose()
+    headers = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() not in _BODY_FRAMING]
+    return httpx.Response(streamed.status_code, headers=headers, content=bytes(body), request=request)
+
+
 def reset_seconds(value: str | None) -> float | None:
     """Parses `X-RateLimit-Reset` as Atlassian sends it (an ISO-8601 UTC time such as
     `2026-11-23T12:40Z`) into seconds from now; None when absent or unreadable."""
@@ -114,7 +135,7 @@ def reset_seconds(value: str | None) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - time.time())
+    return min(max(0.0, when.timestamp() - time.time()), MAX_RETRY_AFTER)
 
 
 def verified(response: httpx.Response, config: Mapping[str, str] | None = None) -> Verdict:

@@ -6,6 +6,7 @@ import re
 import string
 from collections.abc import Iterable, Mapping
 from importlib.metadata import EntryPoint, entry_points
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -198,6 +199,11 @@ def _check_template(spec: ProviderSpec, template: str, where: str) -> None:
         raise ConfigError(f"{where}: {sorted(unknown)} are not config fields of {spec.id}")
     if not template.startswith(("https://", "http://")):
         raise ConfigError(f"{where}: must start with https:// or http://")
+    if "@" in urlsplit(template).netloc:
+        raise ConfigError(
+            f"{where}: holds a user name or password (user:password@host); credentials belong in "
+            "connections, never in URLs, which are logged and shown"
+        )
 
 
 class _Blank(dict[str, str]):
