@@ -11,6 +11,8 @@ import grpc
 
 from credvault.v1 import credvault_pb2 as pb
 
+OTHER_LOG_CURSOR = "djE6MDAwMDAwMDAwMDAwMDAwMDoxOjE3NjQ1MDAwMDAwMDA"
+"""A well-formed cursor of an event log this deployment does not have (made anew, or another's)."""
 EVENT_WAIT = 20.0
 """Seconds a test waits for an event it expects (a bound on a hang, not a measurement)."""
 

@@ -21,12 +21,14 @@ from credvault_client import (
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
+    OutOfRangeError,
     ResourceExhaustedError,
     UnauthenticatedError,
     UnavailableError,
     pb,
 )
 from credvault_client.channel import is_loopback
+from events_support import OTHER_LOG_CURSOR, Watch
 from fakes.base import Response
 from support import ORG, CredvaultProcess, free_port
 
@@ -168,3 +170,19 @@ def test_connect_sessions(client: Client, tenant):
     assert [v.field for v in bad.value.violations] == ["return_url"]
     with pytest.raises(NotFoundError):
         client.get_connect_session(tenant, str(uuid.uuid4()))
+
+
+def test_watch_events_replays_after_a_cursor_then_follows(client: Client, stub, tenant, key):
+    with Watch(stub, tenant) as raw:
+        client.create_connection(tenant, "jumpcloud", {"api_key": key}, connection_id="a")
+        client.create_connection(tenant, "jumpcloud", {"api_key": key}, connection_id="b")
+        cursor = raw.next().cursor
+    events = client.watch_events(tenant, after=cursor, timeout=30)
+    replayed = next(events)
+    assert (replayed.connection_id, replayed.type) == ("b", pb.CONNECTION_EVENT_TYPE_CREATED)
+    client.delete_connection(tenant, "a")  # after b was received, so the watch is in place
+    live = next(events)
+    assert (live.connection_id, live.type) == ("a", pb.CONNECTION_EVENT_TYPE_DELETED)
+    events.close()
+    with pytest.raises(OutOfRangeError):
+        next(client.watch_events(tenant, after=OTHER_LOG_CURSOR, timeout=30))

@@ -152,6 +152,31 @@ func (c *Client) VerifyConnection(ctx context.Context, in *credvaultv1.VerifyCon
 	return c.CredentialVaultClient.VerifyConnection(ctx, in, opts...)
 }
 
+// WatchEvents calls handle with each of the tenant's connection events after the cursor after (""
+// from now), in order, as they happen. It returns when ctx ends, when handle returns an error (that
+// error), or when the stream fails: codes.OutOfRange means the cursor is older than the events the
+// server keeps (list the connections again and watch from now); see Details. Pass an event's Cursor as
+// after to resume after it.
+func (c *Client) WatchEvents(ctx context.Context, tenantID, after string,
+	handle func(*credvaultv1.ConnectionEvent) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := c.CredentialVaultClient.WatchConnectionEvents(ctx,
+		&credvaultv1.WatchConnectionEventsRequest{TenantId: tenantID, After: after})
+	if err != nil {
+		return err
+	}
+	for {
+		event, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		if err := handle(event); err != nil {
+			return err
+		}
+	}
+}
+
 func (c *Client) forget(tenant, connection string) {
 	if c.cache != nil {
 		c.cache.drop(tenant, connection)

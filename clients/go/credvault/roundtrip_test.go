@@ -109,3 +109,67 @@ func TestConnectSessions(t *testing.T) {
 		t.Fatalf("unknown session: %v", err)
 	}
 }
+
+func TestWatchEvents(t *testing.T) {
+	client, key := dial(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	tenant := fmt.Sprintf("go-%d", time.Now().UnixNano())
+	create := func(id string) {
+		if _, err := client.CreateConnection(ctx, &credvaultv1.CreateConnectionRequest{
+			TenantId: tenant, ConnectionId: id, Provider: "jumpcloud", Credentials: map[string]string{"api_key": key},
+		}); err != nil {
+			t.Fatalf("create %s: %v", id, err)
+		}
+	}
+	watch := func(ctx context.Context, after string, events chan<- *credvaultv1.ConnectionEvent) chan error {
+		done := make(chan error, 1)
+		go func() {
+			done <- client.WatchEvents(ctx, tenant, after, func(event *credvaultv1.ConnectionEvent) error {
+				events <- event
+				return nil
+			})
+		}()
+		return done
+	}
+
+	// From now: create connections until the watch, once in place, sees one.
+	liveCtx, stopLive := context.WithCancel(ctx)
+	live := make(chan *credvaultv1.ConnectionEvent, 100)
+	watch(liveCtx, "", live)
+	var first *credvaultv1.ConnectionEvent
+	for n := 0; first == nil; n++ {
+		create(fmt.Sprintf("c%d", n))
+		select {
+		case first = <-live:
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	stopLive()
+	if first.GetType() != credvaultv1.ConnectionEventType_CONNECTION_EVENT_TYPE_CREATED || first.GetTenantId() != tenant {
+		t.Fatalf("first event %v", first)
+	}
+
+	// After its cursor: a change made now arrives (after any later creations).
+	replayed := make(chan *credvaultv1.ConnectionEvent, 100)
+	watch(ctx, first.GetCursor(), replayed)
+	if _, err := client.DeleteConnection(ctx, &credvaultv1.DeleteConnectionRequest{
+		TenantId: tenant, ConnectionId: first.GetConnectionId(),
+	}); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	for event := range replayed {
+		if event.GetType() == credvaultv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DELETED {
+			if event.GetConnectionId() != first.GetConnectionId() {
+				t.Fatalf("deleted %v", event)
+			}
+			break
+		}
+	}
+
+	err := client.WatchEvents(ctx, tenant, "djE6MDAwMDAwMDAwMDAwMDAwMDoxOjE3NjQ1MDAwMDAwMDA",
+		func(*credvaultv1.ConnectionEvent) error { return nil })
+	if got := credvault.Details(err).Code; got != codes.OutOfRange {
+		t.Fatalf("an unknown log's cursor: %v", err)
+	}
+}

@@ -171,6 +171,24 @@ class CredvaultClient {
     return this.#call('GetConnectSession', request, options);
   }
 
+  /** The tenant's connection events after the cursor `after` (empty: from now), as they happen, in
+   * order: `for await (const event of client.watchEvents({ tenant_id, after }))`. The stream never ends
+   * by itself (`timeout`, in seconds, ends it with DEADLINE_EXCEEDED). Pass an event's `cursor` as
+   * `after` to resume after it; OUT_OF_RANGE: list the connections again and watch from now. Leave the
+   * loop to stop. */
+  async *watchEvents(request, { timeout } = {}) {
+    const options = timeout === undefined ? {} : { deadline: new Date(Date.now() + timeout * 1000) };
+    const call = this.stub.WatchConnectionEvents(request, this.callMetadata.clone(), options);
+    call.on('error', () => {}); // the loop below sees errors; this one only keeps a cancel quiet
+    try {
+      for await (const event of call) yield event;
+    } catch (error) {
+      throw error.code === undefined ? error : new CredvaultError(error);
+    } finally {
+      call.cancel();
+    }
+  }
+
   close() {
     if (this.headerCache) this.headerCache.close();
     this.stub.close();

@@ -88,3 +88,47 @@ test('connect sessions: a link for a person, then its state', { skip }, async (t
     return true;
   });
 });
+
+test('watch events: live, then replayed after a cursor', { skip }, async (t) => {
+  const client = new CredvaultClient(address, { tls: false });
+  t.after(() => client.close());
+  const tenant_id = `node-${randomUUID().slice(0, 8)}`;
+  const created = [];
+  const create = async () => {
+    const connection_id = `c${created.length}`;
+    await client.createConnection({ tenant_id, connection_id, provider: 'jumpcloud', credentials: { api_key: key } });
+    created.push(connection_id);
+  };
+
+  // Watch from now: create connections until the watch, once in place, sees one.
+  const live = client.watchEvents({ tenant_id }, { timeout: 30 })[Symbol.asyncIterator]();
+  const first = live.next();
+  let seen = null;
+  while (seen === null) {
+    await create();
+    seen = await Promise.race([first, new Promise((resolve) => setTimeout(() => resolve(null), 200))]);
+  }
+  const event = seen.value;
+  assert.equal(event.type, 'CONNECTION_EVENT_TYPE_CREATED');
+  assert.ok(created.includes(event.connection_id));
+  await live.return();
+
+  // Resume after it: the later creations, then a change made now.
+  const replay = client.watchEvents({ tenant_id, after: event.cursor }, { timeout: 30 });
+  await client.deleteConnection({ tenant_id, connection_id: event.connection_id });
+  const replayed = [];
+  for await (const next of replay) {
+    replayed.push(`${next.type}:${next.connection_id}`);
+    if (next.type === 'CONNECTION_EVENT_TYPE_DELETED') break;
+  }
+  const later = created.slice(created.indexOf(event.connection_id) + 1);
+  assert.deepEqual(replayed, [
+    ...later.map((id) => `CONNECTION_EVENT_TYPE_CREATED:${id}`),
+    `CONNECTION_EVENT_TYPE_DELETED:${event.connection_id}`,
+  ]);
+
+  await assert.rejects(
+    client.watchEvents({ tenant_id, after: 'djE6MDAwMDAwMDAwMDAwMDAwMDoxOjE3NjQ1MDAwMDAwMDA' }).next(),
+    (error) => error instanceof CredvaultError && error.codeName === 'OUT_OF_RANGE',
+  );
+});

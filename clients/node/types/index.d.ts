@@ -13,6 +13,8 @@ import type { ListConnectionsRequest } from './generated/credvault/v1/ListConnec
 import type { ListConnectionsResponse__Output as ListConnectionsResponse } from './generated/credvault/v1/ListConnectionsResponse';
 import type { Provider__Output as Provider } from './generated/credvault/v1/Provider';
 import type { UpdateConnectionRequest } from './generated/credvault/v1/UpdateConnectionRequest';
+import type { ConnectionEvent__Output as ConnectionEvent } from './generated/credvault/v1/ConnectionEvent';
+import type { WatchConnectionEventsRequest } from './generated/credvault/v1/WatchConnectionEventsRequest';
 import type { VerifyConnectionRequest } from './generated/credvault/v1/VerifyConnectionRequest';
 import type { VerifyConnectionResponse__Output as VerifyConnectionResponse } from './generated/credvault/v1/VerifyConnectionResponse';
 
@@ -97,6 +99,9 @@ export class CredvaultClient {
   listProviders(options?: CallOptions): Promise<Provider[]>;
   createConnectSession(request: CreateConnectSessionRequest, options?: CallOptions): Promise<ConnectSession>;
   getConnectSession(request: GetConnectSessionRequest, options?: CallOptions): Promise<ConnectSession>;
+  /** The tenant's connection events after `after` (a cursor; empty: from now), as they happen, in
+   * order; never ends by itself (`timeout` ends it). Leave the `for await` loop to stop. */
+  watchEvents(request: WatchConnectionEventsRequest, options?: CallOptions): AsyncGenerator<ConnectionEvent>;
   close(): void;
   /** The auth header cache, when cacheAuthHeaders is on. */
   readonly headerCache: AuthHeaderCache | null;

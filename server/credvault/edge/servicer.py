@@ -23,6 +23,7 @@ from credvault.v1 import credvault_pb2_grpc as pb_grpc
 WATCHING = (("credvault-watch", "live"),)
 """The initial metadata of WatchConnectionEvents once the watch is in place: a refusal has none, which
 some clients (grpc-go 1.33) cannot tell from empty headers."""
+
 _STATUS = {
     Status.ACTIVE: pb.CONNECTION_STATUS_ACTIVE,
     Status.INVALID: pb.CONNECTION_STATUS_INVALID,

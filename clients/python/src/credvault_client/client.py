@@ -240,6 +240,22 @@ class Client:
         request = pb.GetConnectSessionRequest(tenant_id=tenant_id, session_id=session_id)
         return self._call(self.stub.GetConnectSession, "GetConnectSession", request, timeout)
 
+    def watch_events(
+        self, tenant_id: str, *, after: str = "", timeout: float | None = None
+    ) -> Iterator[pb.ConnectionEvent]:
+        """The tenant's connection events after the cursor `after` (empty: from now), as they happen,
+        in order; the stream never ends by itself (`timeout`: seconds until it ends with
+        DeadlineExceededError). Pass an event's `cursor` as `after` to resume after it; OutOfRangeError:
+        the cursor is too old, list the connections again and watch from now. Leave the loop to stop."""
+        request = pb.WatchConnectionEventsRequest(tenant_id=tenant_id, after=after)
+        call = self.stub.WatchConnectionEvents(request, timeout=timeout)
+        try:
+            yield from call
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from error
+        finally:
+            call.cancel()  # type: ignore[attr-defined]  # a stream call is also a grpc.Call
+
     def _fetch_auth_headers(
         self, tenant_id: str, connection_id: str, timeout: float | None
     ) -> pb.GetAuthHeadersResponse:

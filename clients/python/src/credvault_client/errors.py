@@ -85,6 +85,10 @@ class DeadlineExceededError(CredvaultError):
     """The call did not finish within its deadline."""
 
 
+class OutOfRangeError(CredvaultError):
+    """A watch's cursor is older than the events the server keeps: list again and watch from now."""
+
+
 class UnauthenticatedError(CredvaultError):
     """No or an invalid caller identity."""
 
@@ -102,6 +106,7 @@ _BY_CODE: dict[grpc.StatusCode, type[CredvaultError]] = {
     grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhaustedError,
     grpc.StatusCode.UNAVAILABLE: UnavailableError,
     grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceededError,
+    grpc.StatusCode.OUT_OF_RANGE: OutOfRangeError,
     grpc.StatusCode.UNAUTHENTICATED: UnauthenticatedError,
     grpc.StatusCode.PERMISSION_DENIED: PermissionDeniedError,
 }
