@@ -172,6 +172,9 @@ def test_every_page_and_every_mistake(vault, fakes, tenant, page, context, shots
     assert get_session(vault, tenant, session.session_id).state == pb.CONNECT_SESSION_STATE_PENDING
     page.get_by_role("button", name="Continue").click()
     assert "token=" not in page.url
+    page.go_back()  # the landing page's history entry lost the token too, and leads back here
+    expect(page.get_by_role("heading", level=1)).to_have_text("Choose the account to connect")
+    assert "token=" not in page.url
     checked(page, shots, "choose")
     page.get_by_role("link", name="JumpCloud").click()
 

@@ -2,7 +2,7 @@
 result (or error) into a server-rendered page; it never touches Vault or a provider itself.
 
     GET  /connect/{id}?token=…          landing page (changes nothing)
-    POST /connect/{id}                  spends the link's token for a cookie, redirects without it
+    POST /connect/{id}?token=…          spends the link's token for a cookie, redirects without it
     GET  /connect/{id}/providers        choose a provider (when the link allows several)
     GET  /connect/{id}/providers/{p}    the form, with the provider's steps beside it
     POST /connect/{id}/providers/{p}    check and store; the form again with errors, or on to done
@@ -97,7 +97,6 @@ class ConnectPageApp:
             title=_title(providers),
             record=record,
             providers=providers,
-            token=request.query.get("token", ""),
             clean_url=self._path(sid),
         )
 
@@ -108,7 +107,7 @@ class ConnectPageApp:
         if resumed is not None:
             raise web.HTTPSeeOther(self._next(resumed))
         form = await request.post()
-        token = form.get("token")
+        token = form.get("token") or request.query.get("token", "")  # the script moves it to the body
         try:
             record, secret = await self._connect.exchange(
                 sid, token if isinstance(token, str) else "", _deadline()

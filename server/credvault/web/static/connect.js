@@ -19,8 +19,16 @@
     form.addEventListener("submit", function (event) {
       if (form.dataset.sent) { event.preventDefault(); return; }
       form.dataset.sent = "1";
-      // Continuing spends the link: take its token out of this history entry too.
-      if (main.dataset.cleanUrl && window.history && window.history.replaceState) {
+      // Continuing spends the link: its token goes in the form's body instead of the address, and
+      // this history entry loses it too.
+      var token = new URLSearchParams(window.location.search).get("token");
+      if (form.id === "continue" && main.dataset.cleanUrl && token && window.history.replaceState) {
+        var field = document.createElement("input");
+        field.type = "hidden";
+        field.name = "token";
+        field.value = token;
+        form.appendChild(field);
+        form.action = main.dataset.cleanUrl;
         window.history.replaceState(null, "", main.dataset.cleanUrl);
       }
     });
