@@ -140,6 +140,13 @@ def test_ten_failed_submissions_spend_the_session(server, stub, tenant, session)
         assert "no tries left" in submit(client, session.session_id, "jca_any", csrf).text
     assert get_session(stub, tenant, session.session_id).state == pb.CONNECT_SESSION_STATE_EXPIRED
     assert counts(server) == (rejected + 10, expired + 1)  # the session expired once, on every count
+    audited = [
+        json.loads(line)["audit"]
+        for line in server.logs().splitlines()
+        if '"ConnectPage.Submit"' in line and session.session_id in line
+    ]
+    assert len(audited) == 11 and {a["outcome"] for a in audited} == {"FAILED_PRECONDITION"}
+    assert {a["reason"] for a in audited} == {"CREDENTIALS_REJECTED", "CONNECT_SESSION_SPENT"}
 
 
 @pytest.mark.parametrize(

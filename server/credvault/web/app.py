@@ -12,8 +12,6 @@ result (or error) into a server-rendered page; it never touches Vault or a provi
 from __future__ import annotations
 
 import json
-import logging
-import time
 from importlib.resources import files
 from typing import Any
 
@@ -25,8 +23,8 @@ from credvault.domain.connect import ConnectPage, ConnectService, session_path
 from credvault.domain.connect_session import ConnectSessionRecord, SessionState
 from credvault.domain.errors import CredvaultError, NotFoundError, PermissionDeniedError
 from credvault.domain.model import Deadline
-from credvault.edge.audit import AuditRecord, emit
 from credvault.providers.spec import FieldLocation, ProviderSpec
+from credvault.web.records import access_log, audit
 from credvault.web.security import (
     COOKIE,
     CSRF_FIELD,
@@ -39,8 +37,6 @@ from credvault.web.security import (
 )
 from credvault.web.views import LINK_PROBLEMS, Problems, error_id, field_id, problems_of
 
-log = logging.getLogger(__name__)
-access_log = logging.getLogger("credvault.web.access")
 READ_TIMEOUT = 10.0
 """Seconds a page may wait for Vault."""
 MAX_FORM_BYTES = 64 * 1024
@@ -64,7 +60,7 @@ class ConnectPageApp:
 
     def application(self) -> web.Application:
         app = web.Application(
-            middlewares=[_access_log, security_headers(self._page.allowed_origins), _stops],
+            middlewares=[access_log, security_headers(self._page.allowed_origins), _stops],
             client_max_size=MAX_FORM_BYTES,
         )
         app.add_routes(
@@ -102,7 +98,7 @@ class ConnectPageApp:
 
     async def exchange(self, request: web.Request) -> web.StreamResponse:
         sid = request.match_info["sid"]
-        self._require_same_origin(request)
+        self._require_same_origin(request, "Open")
         resumed = await self._resumed(request, completed=True)
         if resumed is not None:
             raise web.HTTPSeeOther(self._next(resumed))
@@ -113,9 +109,9 @@ class ConnectPageApp:
                 sid, token if isinstance(token, str) else "", _deadline()
             )
         except CredvaultError as error:
-            _audit(request, "Open", sid, None, error.code, error.reason)
+            audit(request, "Open", sid, None, error.code, error.reason)
             return self._problem(error)
-        _audit(request, "Open", sid, record, "OK", "")
+        audit(request, "Open", sid, record, "OK", "")
         response = web.HTTPSeeOther(self._next(record))
         set_session_cookie(response, secret, self._path(sid), record.expires_at, self._secure)
         raise response
@@ -136,13 +132,17 @@ class ConnectPageApp:
         return self._form(request, record, spec, config, Problems())
 
     async def submit(self, request: web.Request) -> web.StreamResponse:
-        self._require_same_origin(request)
-        record = await self._session(request)
+        self._require_same_origin(request, "Submit")
+        try:
+            record = await self._session(request)
+        except _Stop as refused:
+            audit(request, "Submit", request.match_info["sid"], None, refused.code, refused.reason)
+            raise
         spec = self._spec(record, request.match_info["provider"])
         form = await request.post()
         cookie = request.cookies.get(COOKIE, "")
         if not csrf_valid(cookie, record.session_id, str(form.get(CSRF_FIELD, ""))):
-            _audit(request, "Submit", record.session_id, record, "PERMISSION_DENIED", "CSRF_TOKEN_INVALID")
+            audit(request, "Submit", record.session_id, record, "PERMISSION_DENIED", "CSRF_TOKEN_INVALID")
             return self._problem(
                 PermissionDeniedError("the form had expired; open it again", reason="CSRF_TOKEN_INVALID")
             )
@@ -156,13 +156,13 @@ class ConnectPageApp:
         try:
             done = await self._connect.submit(record.session_id, cookie, spec.id, credentials, config)
         except CredvaultError as error:
-            _audit(request, "Submit", record.session_id, record, error.code, error.reason)
+            audit(request, "Submit", record.session_id, record, error.code, error.reason)
             if error.reason.startswith("CONNECT_SESSION") or error.reason == "CONNECT_LINK_ALREADY_OPENED":
                 return self._problem(error)
             left = record.submissions_left - (0 if error.reason == "CONNECT_SUBMISSION_IN_PROGRESS" else 1)
             problems = problems_of(error, spec, left)
             return self._form(request, record, spec, config, problems, status=_status(error))
-        _audit(request, "Submit", record.session_id, done, "OK", "")
+        audit(request, "Submit", record.session_id, done, "OK", "")
         raise web.HTTPSeeOther(self._path(record.session_id, "/done"))
 
     async def done(self, request: web.Request) -> web.StreamResponse:
@@ -216,9 +216,9 @@ class ConnectPageApp:
         try:
             return await self._connect.resume(request.match_info["sid"], cookie, _deadline(), completed)
         except NotFoundError:
-            raise self._stop(self._problem(_no_cookie())) from None
+            raise self._stop(self._problem(_no_cookie()), _no_cookie()) from None
         except CredvaultError as error:
-            raise self._stop(self._problem(error)) from None
+            raise self._stop(self._problem(error), error) from None
 
     def _spec(self, record: ConnectSessionRecord, provider: str) -> ProviderSpec:
         for spec in self._connect.providers(record):
@@ -274,11 +274,12 @@ class ConnectPageApp:
             text = "The page could not be shown just now. Wait a minute and reload it."
         return self._render("problem.html", status=status, title=heading, heading=heading, text=text)
 
-    def _stop(self, response: web.Response) -> _Stop:
-        return _Stop(response)
+    def _stop(self, response: web.Response, error: CredvaultError | None = None) -> _Stop:
+        return _Stop(response, error)
 
-    def _require_same_origin(self, request: web.Request) -> None:
+    def _require_same_origin(self, request: web.Request, action: str) -> None:
         if not same_origin(request, self._origin):
+            audit(request, action, request.match_info["sid"], None, "PERMISSION_DENIED", "CROSS_ORIGIN")
             raise self._stop(self._problem(PermissionDeniedError("cross-origin form", reason="CROSS_ORIGIN")))
 
     def _next(self, record: ConnectSessionRecord) -> str:
@@ -325,36 +326,14 @@ def _no_cookie() -> NotFoundError:
     return NotFoundError("no session cookie", reason="CONNECT_SESSION_NOT_FOUND")
 
 
-def _audit(
-    request: web.Request,
-    action: str,
-    session_id: str,
-    record: ConnectSessionRecord | None,
-    outcome: str,
-    reason: str,
-) -> None:
-    """One audit record per attempt to open or complete a session, like any access to credentials."""
-    emit(
-        AuditRecord(
-            caller="connect-page",
-            auth="link" if action == "Open" else "cookie",
-            peer=request.remote or "",
-            method=f"ConnectPage.{action}",
-            tenant_id=record.tenant_id if record else "",
-            connection_id=record.connection_id if record else "",
-            outcome=outcome,
-            reason=reason,
-            connect_session_id=session_id,
-        )
-    )
-
-
 class _Stop(Exception):
     """Ends a request early with a page (a problem page from a helper deep in a handler)."""
 
-    def __init__(self, response: web.Response) -> None:
+    def __init__(self, response: web.Response, error: CredvaultError | None = None) -> None:
         super().__init__(response.status)
         self.response = response
+        self.code = error.code if error else "FAILED_PRECONDITION"
+        self.reason = error.reason if error else ""
 
 
 @web.middleware
@@ -363,26 +342,3 @@ async def _stops(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except _Stop as stop:
         return stop.response
-
-
-@web.middleware
-async def _access_log(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """One line per request: method, path (never the query, which holds a link's token), status."""
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        raise
-    finally:
-        access_log.info(
-            "%s %s %d %.1fms",
-            request.method,
-            request.path,
-            status,
-            (time.perf_counter() - started) * 1000,
-            extra={"peer": request.remote or ""},
-        )
