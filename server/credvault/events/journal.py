@@ -32,6 +32,7 @@ from credvault.domain.errors import (
     CredvaultError,
     FailedPreconditionError,
     NotFoundError,
+    StoreUnavailableError,
 )
 from credvault.domain.model import Deadline
 from credvault.events.head import PAGE, Commit, CommitDeleted, Drop, Head, Intend, Op, Prune, Seal
@@ -93,7 +94,10 @@ class Journal:
         documents: Documents,
         observe: EventObserver = lambda _event: None,
         on_news: NewsObserver = lambda _events: None,
+        wall: Callable[[], float] = time.time,
     ) -> None:
+        self._wall = wall
+        """Unix seconds now (tests move it)."""
         self._store = store
         self._documents = documents
         self._observe = observe
@@ -125,9 +129,16 @@ class Journal:
         version written. Raises what `write` raises, or UNAVAILABLE (nothing changed) when the
         intent cannot be recorded."""
         left = deadline.remaining()
-        now = time.time()
+        now = self._wall()
         until = now + (UNBOUNDED_WRITE if left is None else left)
-        await self._submit(Intend(event, generation, base, until, now))
+        try:
+            async with asyncio.timeout(left):
+                await asyncio.shield(self._submit(Intend(event, generation, base, until, now)))
+        except TimeoutError:
+            raise StoreUnavailableError(
+                "Vault did not take the change's event before the call's deadline; nothing was changed",
+                reason="VAULT_TIMEOUT",
+            ) from None
         try:
             version = await write()
         except REFUSED:
@@ -191,7 +202,7 @@ class Journal:
 
     async def settle(self, head: Head) -> None:
         """Settles the intents older than SETTLE_AFTER from their connections' records."""
-        now = time.time()
+        now = self._wall()
         for intent in [p for p in head.pending if now - float(p["at"]) >= SETTLE_AFTER]:
             op = await self._settled(intent, now)
             if op is not None:
@@ -202,7 +213,7 @@ class Journal:
         page = (head.first - 1) // PAGE
         while page < head.sealed:
             events = await self.page(page)
-            if events and time.time() - events[-1].occurred_at.timestamp() < retention:
+            if events and self._wall() - events[-1].occurred_at.timestamp() < retention:
                 return
             await self._submit(Prune(page))
             try:
