@@ -93,6 +93,10 @@ def test_link_is_exchanged_for_a_strict_cookie(stub, tenant, session):
         f"{parts.scheme}://{parts.netloc}{parts.path}", data={"token": parts.query.removeprefix("token=")}
     )
     assert "opened in another browser" in again.text  # the link alone no longer works
+    form = f"{parts.scheme}://{parts.netloc}{parts.path}/providers/jumpcloud"
+    assert "This link does not work" in httpx.get(form, timeout=10).text  # no cookie: no form
+    framed = httpx.get(form, headers={"Sec-Fetch-Dest": "iframe"}, timeout=10)  # a frame that keeps none
+    assert "Open this link in its own window" in framed.text
     assert get_session(stub, tenant, session.session_id).state == pb.CONNECT_SESSION_STATE_PENDING
 
 

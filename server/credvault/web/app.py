@@ -216,7 +216,9 @@ class ConnectPageApp:
         try:
             return await self._connect.resume(request.match_info["sid"], cookie, _deadline(), completed)
         except NotFoundError:
-            raise self._stop(self._problem(_no_cookie()), _no_cookie()) from None
+            embedded = request.headers.get("Sec-Fetch-Dest") == "iframe"
+            missing = _no_cookie(embedded)
+            raise self._stop(self._problem(missing), missing) from None
         except CredvaultError as error:
             raise self._stop(self._problem(error), error) from None
 
@@ -322,8 +324,12 @@ def _status(error: CredvaultError) -> int:
     }.get(error.code, 503)
 
 
-def _no_cookie() -> NotFoundError:
-    return NotFoundError("no session cookie", reason="CONNECT_SESSION_NOT_FOUND")
+def _no_cookie(embedded: bool) -> NotFoundError:
+    """No valid cookie: a link opened elsewhere, or (in a frame) a browser that keeps no cookie there."""
+    return NotFoundError(
+        "no session cookie",
+        reason="CONNECT_FRAME_WITHOUT_COOKIE" if embedded else "CONNECT_SESSION_NOT_FOUND",
+    )
 
 
 class _Stop(Exception):

@@ -146,6 +146,11 @@ LINK_PROBLEMS: Mapping[str, tuple[str, str]] = {
         "An account was connected with it, so it no longer works. If you need to connect again, ask for "
         "a new link.",
     ),
+    "CONNECT_FRAME_WITHOUT_COOKIE": (
+        "Open this link in its own window",
+        "Inside the application's window your browser does not let this page remember you between "
+        "steps. Ask for a new link and open it in a window or tab of its own.",
+    ),
     "CONNECT_LINK_ALREADY_OPENED": (
         "This link was opened in another browser",
         "Continue in the browser where you first pressed Continue, or ask whoever sent the link for a "
