@@ -1,10 +1,15 @@
 """Keeps the server's memory, which holds Vault tokens and callers' credentials, to itself: no core
-dump, and no ptrace or /proc/<pid>/mem reading by other processes of the same user."""
+dump, and no ptrace or /proc/<pid>/mem reading by other processes of the same user.
+
+prctl(PR_SET_DUMPABLE, 0) covers this process (and forks) but not a new program it starts (workers are
+spawned, OpenBao and multiprocessing's helper are other programs); a core-size limit of 0, which every
+child inherits, keeps those from dumping core too."""
 
 from __future__ import annotations
 
 import ctypes
 import logging
+import resource
 import sys
 
 log = logging.getLogger(__name__)
@@ -13,7 +18,8 @@ _PR_SET_DUMPABLE = 4
 
 
 def make_undumpable() -> None:
-    """prctl(PR_SET_DUMPABLE, 0) on Linux; elsewhere a warning that it was not done."""
+    """prctl(PR_SET_DUMPABLE, 0) on Linux, and no core files for this process or any it starts."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if not sys.platform.startswith("linux"):
         log.warning("could not make the process undumpable: not Linux")
         return

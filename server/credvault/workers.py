@@ -41,6 +41,7 @@ from credvault.hostport import parse_host_port
 from credvault.logs import configure_logging
 from credvault.metrics import serve_registry, workers_registry
 from credvault.server import serve
+from credvault.undumpable import make_undumpable
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,7 @@ def _wait_ready(workers: Sequence[tuple[multiprocessing.process.BaseProcess, Eve
 
 
 def _worker(settings: Settings, vault: VaultSettings, ready: Event) -> None:
+    make_undumpable()  # a spawned worker is a new program: the parent's setting did not carry over
     configure_logging(settings.log_level)
     # A worker serves no metrics endpoint of its own, so the one line it announces is "listening".
     asyncio.run(serve(settings, vault, lambda line: ready.set(), reuse_port=True))
