@@ -10,7 +10,7 @@ import grpc
 import pytest
 from conftest import server_env
 from events_support import Watch
-from support import CredvaultProcess, create_connection
+from support import CredvaultProcess, create_connection, scrape
 from webhook_receiver import WebhookReceiver, new_secret
 
 from credvault.v1 import credvault_pb2 as pb
@@ -25,7 +25,7 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture(scope="module")
-def hooked(openbao, fakes, receiver, tmp_path_factory) -> Iterator[credvault_pb2_grpc.CredentialVaultStub]:
+def hooked_server(openbao, fakes, receiver, tmp_path_factory) -> Iterator[CredvaultProcess]:
     env = server_env(
         openbao,
         fakes,
@@ -34,10 +34,15 @@ def hooked(openbao, fakes, receiver, tmp_path_factory) -> Iterator[credvault_pb2
         CREDVAULT_WEBHOOK_FIRST_RETRY="0.2",
     )
     process = CredvaultProcess(env, tmp_path_factory.mktemp("hooked")).start()
-    with grpc.insecure_channel(process.address) as channel:
-        yield credvault_pb2_grpc.CredentialVaultStub(channel)
+    yield process
     process.stop()
     assert "api_key" not in process.logs() and receiver.secret not in process.logs()
+
+
+@pytest.fixture(scope="module")
+def hooked(hooked_server) -> Iterator[credvault_pb2_grpc.CredentialVaultStub]:
+    with grpc.insecure_channel(hooked_server.address) as channel:
+        yield credvault_pb2_grpc.CredentialVaultStub(channel)
 
 
 def of_tenant(tenant: str, count: int):
@@ -90,3 +95,16 @@ def test_a_hanging_receiver_never_slows_an_rpc(hooked, receiver, key, tenant):
     delivered = receiver.wait_for(of_tenant(tenant, 3))
     mine = [d.body["data"]["connection_id"] for d in delivered if d.body["data"]["tenant_id"] == tenant]
     assert mine == ["a", "b", "c"]
+
+
+def test_metrics_count_events_and_deliveries(hooked, hooked_server, receiver, key, tenant):
+    create_connection(hooked, tenant, "jumpcloud", {"api_key": key})
+    receiver.wait_for(of_tenant(tenant, 1))
+
+    def value(name: str, **labels: str) -> float:
+        return scrape(hooked_server)[1].get((name, frozenset(labels.items())), 0.0)
+
+    assert value("credvault_events_total", type="CREATED") >= 1
+    assert value("credvault_webhook_deliveries_total", outcome="ok") >= 1
+    assert value("credvault_webhook_deliveries_total", outcome="failed") >= 2  # the refused ones above
+    assert ("credvault_webhook_oldest_undelivered_seconds", frozenset()) in scrape(hooked_server)[1]

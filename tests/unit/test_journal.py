@@ -15,9 +15,10 @@ import pytest
 from memory_store import MemoryDocuments, MemoryStore
 
 from credvault.domain.connections import StoredConnection
-from credvault.domain.errors import NotFoundError
+from credvault.domain.errors import NotFoundError, OutOfRangeError
 from credvault.domain.model import ConnectionRecord, Credentials, Deadline, Status
 from credvault.events.changes import Changes
+from credvault.events.head import PAGE
 from credvault.events.journal import SETTLE_AFTER, WRITE_GRACE, Journal
 from credvault.events.model import Event, EventType
 
@@ -178,5 +179,26 @@ def test_racing_deletes_make_one_deleted():
         assert sum(isinstance(o, NotFoundError) for o in outcomes) <= 1
         await replicas.settle_later(SETTLE_AFTER)
         assert [e.type for e in await replicas.log()] == [EventType.CREATED, EventType.DELETED]
+
+    run(scenario)
+
+
+def test_old_pages_are_pruned_and_a_cursor_into_them_is_out_of_range():
+    async def scenario(replicas: Replicas) -> None:
+        for n in range(3 * PAGE):
+            await replicas.changes.create(record(f"c{n}"), SECRET, Deadline(5))
+        await asyncio.sleep(0)  # let the writer seal the full pages it queued
+        assert len(await replicas.log()) == 3 * PAGE
+        head = await replicas.second.head()
+        assert head.sealed >= 1  # the oldest events live in pages of their own
+        await replicas.second.prune(head, retention=10**9)  # all younger than that: nothing goes
+        assert len(await replicas.log()) == 3 * PAGE
+        await replicas.second.prune(head, retention=1.0)  # every sealed page is past it
+        head = await replicas.second.head()
+        assert head.first == head.sealed * PAGE + 1
+        with pytest.raises(OutOfRangeError):
+            [event async for event in replicas.second.events_after(0, head)]
+        kept = [event async for event in replicas.second.events_after(head.first - 1, head)]
+        assert [e.seq for e in kept] == list(range(head.first, 3 * PAGE + 1))
 
     run(scenario)
