@@ -157,10 +157,6 @@ def jumpcloud_key(fakes) -> str:
     return key
 
 
-def focused_id(page: Page) -> str:
-    return str(page.evaluate("document.activeElement && document.activeElement.id"))
-
-
 def test_every_page_and_every_mistake(vault, fakes, tenant, page, context, shots):
     """Landing, choice, form, a rejected key, a wrong organization, a missing key, done, and a reused
     link: each page passes axe-core, and each mistake is explained next to its field, stores nothing and
@@ -186,7 +182,7 @@ def test_every_page_and_every_mistake(vault, fakes, tenant, page, context, shots
     expect(error).to_contain_text("JumpCloud did not accept the API key")
     assert "e-credentials-api_key" in (key_input.get_attribute("aria-describedby") or "")
     assert key_input.get_attribute("aria-invalid") == "true"
-    assert focused_id(page) == "f-credentials-api_key"
+    expect(page.locator("#f-credentials-api_key")).to_be_focused()
     assert key_input.input_value() == "" and wrong not in page.content()
     expect(page.get_by_role("alert")).to_contain_text("Nothing was stored. This link allows 9 more tries.")
     checked(page, shots, "form-rejected")
@@ -199,7 +195,7 @@ def test_every_page_and_every_mistake(vault, fakes, tenant, page, context, shots
     fill(page, {"credentials.api_key": key, "config.org_id": "0123456789abcdef01234567"})
     page.get_by_role("button", name="Check and connect").click()
     expect(page.locator("#e-config-org_id")).to_contain_text("organization ID")
-    assert focused_id(page) == "f-config-org_id"
+    expect(page.locator("#f-config-org_id")).to_be_focused()
     assert page.locator("#f-config-org_id").input_value() == "0123456789abcdef01234567"  # not secret
     assert key not in page.content()
 
@@ -293,7 +289,7 @@ def test_keyboard_only(vault, fakes, tenant, page):
     page.keyboard.type("jca_not-a-key-anyone-has")
     page.keyboard.press("Enter")
     expect(page.locator("#e-credentials-api_key")).to_be_visible()
-    assert focused_id(page) == "f-credentials-api_key"  # straight back to the field to correct
+    expect(page.locator("#f-credentials-api_key")).to_be_focused()  # straight back to the field to correct
     page.keyboard.type(jumpcloud_key(fakes))
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_contain_text("is connected")
