@@ -38,6 +38,8 @@ class Provider(ThreadingHTTPServer):
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _ProviderHandler)
+        self.trickling = threading.Event()
+        """Set once a trickling answer has begun."""
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -62,6 +64,7 @@ class _ProviderHandler(BaseHTTPRequestHandler):
             if key == FLOOD:
                 self.wfile.write(b" " * size)
                 return
+            self.server.trickling.set()  # type: ignore[attr-defined]
             for _ in range(size):  # one byte every 0.1 s: every read is quick, the whole never ends
                 self.wfile.write(b" ")
                 self.wfile.flush()
@@ -236,6 +239,38 @@ def test_concurrent_calls_are_capped(bounded):
         for stream in streams:
             list(stream)
         assert pb_grpc.CredentialVaultStub(channel).ListProviders(pb.ListProvidersRequest(), timeout=5)
+
+
+def test_calls_on_one_connection_are_capped(openbao, fakes, provider, tmp_path):
+    """With one stream per connection, a second call on the same connection waits for the first."""
+    urls = {**fakes.provider_urls(), "jumpcloud": provider.url}
+    env = server_env(
+        openbao,
+        fakes,
+        CREDVAULT_PROVIDER_URLS=json.dumps(urls),
+        CREDVAULT_VERIFY_TIMEOUT="3",
+        CREDVAULT_MAX_STREAMS_PER_CONNECTION="1",
+    )
+    process = CredvaultProcess(env, tmp_path).start()
+    try:
+        with grpc.insecure_channel(process.address) as channel:
+            stub = pb_grpc.CredentialVaultStub(channel)
+            stub.ListProviders(pb.ListProvidersRequest(), timeout=5)  # connected
+            provider.trickling.clear()
+            request = pb.CreateConnectionRequest(
+                tenant_id="bounds", provider="jumpcloud", credentials={"api_key": TRICKLE}, connection_id="s"
+            )
+            slow = stub.CreateConnection.future(request, timeout=30)
+            assert provider.trickling.wait(10)
+            with pytest.raises(grpc.RpcError) as waited:
+                stub.ListProviders(pb.ListProvidersRequest(), timeout=0.5)
+            assert waited.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+            assert not slow.done()
+            with pytest.raises(grpc.RpcError):
+                slow.result()
+            assert stub.ListProviders(pb.ListProvidersRequest(), timeout=5).providers
+    finally:
+        process.stop()
 
 
 def test_idle_connections_are_closed(bounded):
