@@ -70,6 +70,9 @@ def soak(
         }
         servers = [CredvaultProcess(env, workdir / f"replica{i}").start() for i in range(replicas)]
         keys = _create(servers, jumpcloud, admin, connections)
+        # A slice lists its connections when it begins: one created during it is first checked in a
+        # later turn. So the window opens once a whole slice has begun after the last create.
+        time.sleep(Timing(interval, rate, 0).width + GRACE)
         before = [_vault_calls(s) for s in servers]
         started = time.time()
         time.sleep(duration)
