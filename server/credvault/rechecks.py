@@ -26,7 +26,9 @@ def timing_of(settings: RecheckSettings) -> Timing:
 
 def next_check(timing: Timing) -> NextCheck:
     def at(record: ConnectionRecord, now: datetime) -> datetime | None:
-        return timing.next_check_at(record.tenant_id, record.connection_id, record.expires_at, now)
+        return timing.next_check_at(
+            record.tenant_id, record.connection_id, record.expires_at, now, record.created_at
+        )
 
     return at
 

@@ -71,6 +71,13 @@ def test_next_check_at_is_unset_when_off_or_when_the_connection_expires_first():
     assert due is not None and now <= due < now + timedelta(days=1)
     assert DAY.next_check_at("acme", "c1", due - timedelta(seconds=1), now) is None
     assert Timing(0, 2, 0).next_check_at("acme", "c1", None, now) is None
+    # Created after the slice of its next turn began (that slice's listing missed it): the turn after.
+    phase = DAY.phase("acme", "c1")
+    turn = datetime.fromtimestamp(10 * 86400 + phase, UTC)
+    begun = datetime.fromtimestamp(DAY.slice_start(DAY.slice_at(turn.timestamp())), UTC)
+    assert DAY.next_check_at("acme", "c1", None, begun, created_at=begun) == turn + timedelta(days=1)
+    earlier = begun - timedelta(seconds=1)
+    assert DAY.next_check_at("acme", "c1", None, begun, created_at=earlier) == turn
 
 
 def test_one_replica_claims_a_slice_and_another_takes_it_over_when_its_lease_runs_out():

@@ -67,14 +67,23 @@ class Timing:
         return math.ceil((now - phase) / self.interval) * self.interval + phase
 
     def next_check_at(
-        self, tenant_id: str, connection_id: str, expires_at: datetime | None, now: datetime
+        self,
+        tenant_id: str,
+        connection_id: str,
+        expires_at: datetime | None,
+        now: datetime,
+        created_at: datetime | None = None,
     ) -> datetime | None:
         """What `Connection.next_check_at` shows: None when re-checks are off, and when the
-        connection expires first (it is never checked past its expiry)."""
+        connection expires first (it is never checked past its expiry). A slice lists its connections
+        when it begins, so one created after that waits for its next turn."""
         if not self.enabled:
             return None
-        due = datetime.fromtimestamp(self.next_due(tenant_id, connection_id, now.timestamp()), UTC)
-        return None if expires_at is not None and due >= expires_at else due
+        due = self.next_due(tenant_id, connection_id, now.timestamp())
+        if created_at is not None and created_at.timestamp() >= self.slice_start(self.slice_at(due)):
+            due += self.interval
+        when = datetime.fromtimestamp(due, UTC)
+        return None if expires_at is not None and when >= expires_at else when
 
     @property
     def rate_window(self) -> float:
