@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 import tempfile
 import time
@@ -45,12 +46,21 @@ from credvault.vault.store import VaultStore
 
 GRACE = 5.0
 """Seconds after the window that checks due inside it may still come (a loaded machine stalls)."""
+RESTART_AFTER = 3.0
 SCHEDULE_OPERATIONS = ("schedule_read", "schedule_write", "list_tenants", "list", "read", "replace")
 
 
 def soak(
-    connections: int, interval: float, duration: float, rate: float, replicas: int, workdir: Path
+    connections: int,
+    interval: float,
+    duration: float,
+    rate: float,
+    replicas: int,
+    workdir: Path,
+    kill_at: float | None = None,
 ) -> dict[str, Any]:
+    """Runs the soak; with `kill_at`, replica 0 is killed (SIGKILL) that many seconds into the window
+    and started again a few seconds later."""
     (workdir / "raft").mkdir()
     cluster = BaoCluster(workdir / "raft").start()
     jumpcloud, admin = FakeJumpCloud().start(), FakeAtlassianAdmin().start()
@@ -75,7 +85,14 @@ def soak(
         time.sleep(Timing(interval, rate, 0).width + GRACE)
         before = [_vault_calls(s) for s in servers]
         started = time.time()
-        time.sleep(duration)
+        if kill_at is not None:  # kill -9 one replica, then start it again: no burst, no lost turn
+            time.sleep(kill_at)
+            lost = _vault_calls(servers[0]) - before[0]
+            servers[0].stop(signal.SIGKILL)
+            time.sleep(RESTART_AFTER)
+            servers[0].start()
+            before[0] = Counter({op: -n for op, n in lost.items()})
+        time.sleep(max(started + duration - time.time(), 0.0))
         ended = time.time()
         time.sleep(GRACE)  # checks due before the end but made just after it still count
         after = [_vault_calls(s) for s in servers]
@@ -86,7 +103,8 @@ def soak(
         jumpcloud.stop()
         admin.stop()
         cluster.stop()
-    return _report(keys, jumpcloud, admin, started, ended, interval, rate, before, after, memory)
+    report = _report(keys, jumpcloud, admin, started, ended, interval, rate, before, after, memory)
+    return report | {"killed_a_replica_at_s": kill_at}
 
 
 def _create(
@@ -259,6 +277,9 @@ def main() -> int:
     run.add_argument("--duration", type=float, default=600.0)
     run.add_argument("--rate", type=float, default=15.0)
     run.add_argument("--replicas", type=int, default=2)
+    run.add_argument(
+        "--kill-at", type=float, help="kill -9 one replica this many seconds in, then restart it"
+    )
     size = sub.add_parser("scale")
     size.add_argument("--connections", type=int, default=100_000)
     parser.add_argument(

@@ -12,7 +12,7 @@ from credvault.domain.model import ConnectionRecord, utcnow
 from credvault.domain.recheck_book import ScheduleBook
 from credvault.domain.recheck_budget import ProviderBudgets
 from credvault.domain.recheck_timing import Timing
-from credvault.domain.rechecks import LEASE, CheckObserver, Rechecker, Verifier
+from credvault.domain.rechecks import CheckObserver, Rechecker, Verifier, lease_for
 from credvault.domain.service import NextCheck
 from credvault.events.changes import Changes
 from credvault.events.journal import Journal
@@ -44,7 +44,7 @@ def build(
     """The loop of one replica; each gets its own owner id for its claims in Vault."""
     timing = timing_of(settings)
     documents = VaultDocuments(store.session, vault)
-    book = ScheduleBook(documents, timing, owner=uuid.uuid4().hex, lease=LEASE)
+    book = ScheduleBook(documents, timing, owner=uuid.uuid4().hex, lease=lease_for(timing))
     return Rechecker(
         timing,
         book,

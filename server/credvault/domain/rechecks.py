@@ -28,8 +28,16 @@ from credvault.domain.recheck_timing import Timing
 
 log = logging.getLogger(__name__)
 
-LEASE = 15.0
-"""Seconds a slice stays claimed without a renewal; its owner renews it every third of that."""
+MAX_LEASE = 15.0
+"""Seconds a slice stays claimed without a renewal (less for short slices, down to 3 s); its owner
+renews it every third of that. A dead owner's slice is taken over once its lease has run out."""
+MIN_LEASE = 3.0
+
+
+def lease_for(timing: Timing) -> float:
+    return min(MAX_LEASE, max(MIN_LEASE, timing.width))
+
+
 TICK = 1.0
 """Seconds between looks at the slices coming due (no Vault request unless one needs claiming)."""
 
@@ -85,7 +93,8 @@ class Rechecker:
         self._expiry = expiry
         self._observe = observe
         self._clock = clock
-        self._lookback = math.ceil((LEASE + timing.width) / timing.width) + 1
+        self._lease = lease_for(timing)
+        self._lookback = math.ceil((self._lease + timing.width) / timing.width) + 1
         """Past slices still worth a look: long enough for a dead owner's lease to run out."""
         self._local: set[asyncio.Task[None]] = set()
         """Expiry moments too near to register in Vault, waited for here."""
@@ -155,7 +164,7 @@ class Rechecker:
 
     async def _renew(self, claim: Claim) -> None:
         while True:
-            await asyncio.sleep(LEASE / 3)
+            await asyncio.sleep(self._lease / 3)
             try:
                 if not await self._book.renew(claim):
                     log.warning("re-check slice %d was taken over by another replica", claim.number)
