@@ -71,11 +71,15 @@ class ProviderBudgets:
                 if held == window and left > 0:
                     self._held[provider] = (window, left - 1)
                     await self._paced(window, left)
-                    return
+                    if self._clock() < (window + 1) * length:
+                        return
+                    continue  # woke up too late (a stalled loop): spending it now would crowd the next window
                 answer = await self._book.take_window(provider, window, (window + 1) * length)
                 if answer.ours:
                     self._held[provider] = (window, self._timing.checks_per_window - 1)
-                    return
+                    if self._clock() < (window + 1) * length:
+                        return
+                    continue
                 if answer.paused:
                     self._paused[provider] = answer.retry_at
                     raise Paused(provider, answer.retry_at)
