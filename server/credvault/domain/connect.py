@@ -186,8 +186,8 @@ class ConnectService:
     # -- the page ------------------------------------------------------------------------------------
 
     async def landing(self, session_id: str, token: str, deadline: Deadline) -> ConnectSessionRecord:
-        """The session a link names, for its landing page. Changes nothing (link previews and mail
-        scanners open links)."""
+        """The session a link names, for its landing page. Spends nothing (link previews and mail
+        scanners open links); at most records that the session has expired."""
         record, version = await self._read(session_id, deadline)
         if not matches(token, record.link_hash):
             raise session_not_found()
