@@ -25,6 +25,8 @@ class Delivery:
     webhook_id: str
     body: dict[str, Any]
     at: float
+    raw: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -61,7 +63,9 @@ class WebhookReceiver:
                     self.end_headers()
                     return
                 time.sleep(receiver.delay)
-                delivery = Delivery(self.headers["webhook-id"], body, time.time())
+                delivery = Delivery(
+                    self.headers["webhook-id"], body, time.time(), raw, dict(self.headers.items())
+                )
                 with receiver._lock:
                     refuse = receiver.fail_next > 0
                     if refuse:

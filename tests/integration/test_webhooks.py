@@ -5,6 +5,8 @@ with the same id; a receiver that hangs never slows an RPC."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -108,3 +110,21 @@ def test_metrics_count_events_and_deliveries(hooked, hooked_server, receiver, ke
     assert value("credvault_webhook_deliveries_total", outcome="ok") >= 1
     assert value("credvault_webhook_deliveries_total", outcome="failed") >= 2  # the refused ones above
     assert ("credvault_webhook_oldest_undelivered_seconds", frozenset()) in scrape(hooked_server)[1]
+
+
+def test_the_receiver_in_the_docs_verifies_a_delivery(hooked, receiver, key, tenant, monkeypatch):
+    """docs/events.md's receiver, run as printed, accepts a real delivery and refuses a tampered one."""
+    page = (Path(__file__).parents[2] / "docs/events.md").read_text()
+    code = next(block for block in page.split("```python\n")[1:] if "standardwebhooks" in block)
+    handled: list[dict[str, Any]] = []
+    monkeypatch.setenv("CREDVAULT_WEBHOOK_SECRET", receiver.secret)
+    namespace: dict[str, Any] = {"handle": handled.append}
+    exec(code.split("```")[0], namespace)
+    create_connection(hooked, tenant, "jumpcloud", {"api_key": key})
+    delivery = next(
+        d for d in receiver.wait_for(of_tenant(tenant, 1)) if d.body["data"]["tenant_id"] == tenant
+    )
+    assert namespace["receive"](delivery.raw, delivery.headers) == 204
+    assert handled[0]["connection_id"] == "c"
+    tampered = delivery.raw.replace(b'"ACTIVE"', b'"INVALID"')
+    assert namespace["receive"](tampered, delivery.headers) == 400
