@@ -53,6 +53,13 @@ def replicas(cluster, fakes, tmp_path_factory) -> Iterator[list[CredvaultProcess
         "CREDVAULT_RECHECK_RATE": "20",
         "CREDVAULT_EXPIRY_WARNING": str(WARNING),
     }
+    # Entries beside the connections the schedule must step over: Connect's sessions folder, and an
+    # entry that is not a connection record at all (its look fails; the slice's other checks go on).
+    kv = cluster.client().secrets.kv.v2
+    kv.create_or_update_secret(
+        "connections/_connect-sessions/s1", {"state": "PENDING"}, mount_point="credvault"
+    )
+    kv.create_or_update_secret("connections/odd-tenant/odd", {"not": "a connection"}, mount_point="credvault")
     started = [CredvaultProcess(env, tmp_path_factory.mktemp(f"replica{i}")).start() for i in range(2)]
     yield started
     for replica in started:

@@ -199,6 +199,12 @@ class Rechecker:
                 error.reason,
                 extra={"tenant_id": item.tenant_id, "connection_id": item.connection_id},
             )
+        except Exception as error:  # one broken entry must not stop the slice's other checks
+            log.error(  # the type only: an unexpected error's text may quote a secret
+                "scheduled look at a connection failed unexpectedly (%s)",
+                type(error).__name__,
+                extra={"tenant_id": item.tenant_id, "connection_id": item.connection_id},
+            )
 
     async def _check(self, item: _Item, taken_over: bool) -> None:
         """Checks one connection, waiting out its provider's pauses while the check is still worth

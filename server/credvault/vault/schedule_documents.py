@@ -6,6 +6,7 @@ from __future__ import annotations
 import hvac.exceptions
 
 from credvault.config import VaultSettings
+from credvault.domain.model import ID_PATTERN
 from credvault.domain.recheck_book import Document
 from credvault.vault.session import VaultSession
 from credvault.vault.store import VaultStore
@@ -48,7 +49,7 @@ class VaultDocuments:
 
 
 class VaultRoster:
-    """Every connection, tenant by tenant, from the KV listing (one LIST per tenant)."""
+    """Every connection, tenant by tenant, from the KV listing (one LIST per tenant folder)."""
 
     def __init__(self, store: VaultStore, settings: VaultSettings) -> None:
         self._store = store
@@ -64,7 +65,9 @@ class VaultRoster:
                 )
             except hvac.exceptions.InvalidPath:
                 return []
-            return [key.rstrip("/") for key in answer["data"]["keys"] if key.endswith("/")]
+            folders = [key.rstrip("/") for key in answer["data"]["keys"] if key.endswith("/")]
+            # Only tenants: other folders (Connect's `_connect-sessions`) can't be tenant ids.
+            return [name for name in folders if ID_PATTERN.fullmatch(name)]
 
         return await self._session.run("list_tenants", tenants, VAULT_TIMEOUT)
 
