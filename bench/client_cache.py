@@ -9,6 +9,10 @@
   through replica B: the time from the change's acknowledgement to the first call that no longer
   returns the old headers (polled every 0.2 ms).
 
+- With NANGO_BASE_URL and NANGO_SECRET_KEY set (a Nango started by ../shared/peers/nango/setup.sh),
+  Nango's credential fetch (`GET /connection/{id}`, what a Nango user's worker calls before each
+  provider request) in the same rounds, from 1 and 8 threads on keep-alive connections.
+
 Starts one OpenBao dev server, a stand-in JumpCloud, and two credvault replicas; writes
 client_cache.json beside the main benchmark's results.
 """
@@ -27,8 +31,10 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from credvault_client import Client, CredvaultError
 
@@ -40,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TENANT = "bench-cache"
 GO_IMPORT_PATH = "github.com/credvault/credvault/clients/go"
 DEBIAN_GOCODE = "/usr/share/gocode"
-LANGUAGES = ("python", "node", "go")
+LANGUAGES = ("python", "node", "go", "nango")
 CHANGES = ("update", "delete", "invalidate")
 GIVE_UP = 30.0
 """Seconds a change may take to reach the cache before the run fails (the entries' cache_ttl is 300 s)."""
@@ -126,6 +132,8 @@ def _drivers(scratch: Path, address: str) -> dict[str, Driver]:
         )
     else:
         print("skipping Node.js: node or clients/node/node_modules missing", flush=True)
+    if os.environ.get("NANGO_BASE_URL") and os.environ.get("NANGO_SECRET_KEY"):
+        found["nango"] = lambda cached, callers, seconds: _nango(callers, seconds)
     binary = _build_go(scratch)
     if binary is not None:
         found["go"] = lambda cached, callers, seconds: _subprocess(
@@ -186,12 +194,47 @@ def _python(address: str, cached: bool, callers: int, seconds: float) -> dict[st
     return {"calls": len(every), "seconds": elapsed, "p50_us": every[len(every) // 2] / 1000}
 
 
+def _nango(callers: int, seconds: float) -> dict[str, float]:
+    """Nango's credential fetch from `callers` threads, each on its own keep-alive connection."""
+    url = urlsplit(os.environ["NANGO_BASE_URL"])
+    connection = os.environ.get("NANGO_CONNECTION_ID", "bench-conn-1")
+    config_key = os.environ.get("NANGO_PROVIDER_CONFIG_KEY", "jumpcloud")
+    path = f"/connection/{connection}?provider_config_key={config_key}"
+    headers = {"Authorization": f"Bearer {os.environ['NANGO_SECRET_KEY']}"}
+    latencies: list[list[int]] = [[] for _ in range(callers)]
+
+    def caller(mine: list[int]) -> None:
+        http = HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=30)
+        until = time.perf_counter_ns() + int(seconds * 1e9)
+        while (t := time.perf_counter_ns()) < until:
+            http.request("GET", path, headers=headers)
+            response = http.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"Nango answered {response.status}")
+            mine.append(time.perf_counter_ns() - t)
+        http.close()
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=caller, args=(mine,)) for mine in latencies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = sorted(value for mine in latencies for value in mine)
+    return {
+        "calls": len(every),
+        "seconds": time.perf_counter() - began,
+        "p50_us": every[len(every) // 2] / 1000,
+    }
+
+
 def _throughput(args: argparse.Namespace, drivers: dict[str, Driver]) -> dict[str, Any]:
     runs: dict[str, list[dict[str, float]]] = {}
     for callers in (1, 8):
         for round_no in range(args.rounds):
             for language, driver in drivers.items():
-                for cached in (False, True):
+                for cached in (False,) if language == "nango" else (False, True):
                     key = f"{language}/{'cached' if cached else 'uncached'}/{callers}"
                     print(f"round {round_no + 1}/{args.rounds}: {key}", flush=True)
                     runs.setdefault(key, []).append(driver(cached, callers, args.duration))
@@ -259,11 +302,11 @@ def render(report: dict[str, Any]) -> str:
         for callers in (1, 8):
             off = throughput.get(f"{language}/uncached/{callers}")
             on = throughput.get(f"{language}/cached/{callers}")
-            if off is None or on is None:
+            if off is None:
                 continue
+            speedup = f"{on['calls_per_s'] / off['calls_per_s']:>8.0f}x" if on else ""
             lines.append(
-                f"{language:<8} {callers:>7} {_cell(off):>22} {_cell(on):>22} "
-                f"{on['calls_per_s'] / off['calls_per_s']:>8.0f}x"
+                f"{language:<8} {callers:>7} {_cell(off):>22} {_cell(on) if on else '':>22} {speedup}"
             )
     lines += ["", "Staleness, from the change's acknowledgement on A to the client on B (ms):", ""]
     lines.append(f"{'change':<11} {'p50':>7} {'p99':>7} {'max':>7} {'samples':>8}")

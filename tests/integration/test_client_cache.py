@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from conftest import server_env
 from credvault_client import Client, FailedPreconditionError, NotFoundError, UnavailableError
-from support import ORG, CredvaultProcess, require_tools, scrape
+from support import ORG, CredvaultProcess, free_port, require_tools, scrape
 from test_clients import NODE, go_tree, run
 
 __all__ = ["go_tree"]  # a fixture, shared with test_clients
@@ -162,10 +162,10 @@ def test_failures_are_not_cached(replicas, admin, tenant, key, fakes):
         assert header_calls(replicas.b) - before == 4
 
 
-def served_key(client: Client, tenant: str) -> str | type[Exception]:
+def served_key(client: Client, tenant: str, connection_id: str = "jc") -> str | type[Exception]:
     """The key the client hands out now, or the kind of error it raises."""
     try:
-        return client.get_auth_headers(tenant, "jc").headers["x-api-key"]
+        return client.get_auth_headers(tenant, connection_id).headers["x-api-key"]
     except (NotFoundError, FailedPreconditionError) as error:
         return type(error)
 
@@ -231,6 +231,33 @@ def test_with_the_server_away_an_entry_lives_its_cache_ttl(
     finally:
         away.stop()
     assert sum("cannot watch" in r.getMessage() for r in caplog.records) == 1, caplog.text
+
+
+def test_a_stream_resumes_after_the_last_event_it_saw(openbao, fakes, admin, tenant, tmp_path):
+    """A change made while the client's replica is away reaches it when the replica is back: the stream
+    resumes from its cursor, so that change is replayed, and only that connection is asked for again
+    (a stream started afresh would have to drop all the tenant's entries)."""
+    first, second = new_key(fakes), new_key(fakes)
+    connect(admin, tenant, first, "one")
+    connect(admin, tenant, second, "two")
+    env = server_env(openbao, fakes, CREDVAULT_LISTEN=f"127.0.0.1:{free_port()}")
+    replica = CredvaultProcess(env, tmp_path / "replica").start()
+    try:
+        with Client.connect(replica.address, tls=False, cache_auth_headers=True) as cached:
+            assert served_key(cached, tenant, "one") == first
+            assert served_key(cached, tenant, "two") == second
+            rotated_two = new_key(fakes)
+            admin.update_connection(tenant, "two", credentials={"api_key": rotated_two})
+            assert eventually(lambda: served_key(cached, tenant, "two") == rotated_two)  # an event: a cursor
+            replica.stop()
+            rotated_one = new_key(fakes)
+            admin.update_connection(tenant, "one", credentials={"api_key": rotated_one})
+            replica.start()
+            assert eventually(lambda: served_key(cached, tenant, "one") == rotated_one)
+            assert served_key(cached, tenant, "two") == rotated_two
+            assert header_calls(replica) == 1, "only the connection that changed was asked for again"
+    finally:
+        replica.stop()
 
 
 @pytest.fixture
