@@ -146,6 +146,17 @@ def test_concurrent_misses_make_one_call(replicas, admin, tenant, key):
         assert header_calls(replicas.b) - before == 1
 
 
+def test_the_cache_keeps_the_most_recently_used(replicas, admin, tenant, fakes):
+    for connection_id in ("a", "b", "c"):
+        connect(admin, tenant, new_key(fakes), connection_id)
+    with replicas.client(replicas.b, "worker", cache_auth_headers=True, cache_size=2) as cached:
+        before = header_calls(replicas.b)
+        for connection_id in ("a", "b", "c", "c", "a"):  # c pushes a out; a comes back in place of b
+            cached.get_auth_headers(tenant, connection_id)
+        assert header_calls(replicas.b) - before == 4
+        assert cached.header_cache is not None and len(cached.header_cache) == 2
+
+
 def test_failures_are_not_cached(replicas, admin, tenant, key, fakes):
     connect(admin, tenant, key)
     with replicas.client(replicas.b, "worker", cache_auth_headers=True) as cached:
@@ -233,14 +244,19 @@ def test_with_the_server_away_an_entry_lives_its_cache_ttl(
     assert sum("cannot watch" in r.getMessage() for r in caplog.records) == 1, caplog.text
 
 
-def test_a_stream_resumes_after_the_last_event_it_saw(openbao, fakes, admin, tenant, tmp_path):
-    """A change made while the client's replica is away reaches it when the replica is back: the stream
-    resumes from its cursor, so that change is replayed, and only that connection is asked for again
-    (a stream started afresh would have to drop all the tenant's entries)."""
+@pytest.mark.parametrize("cursor", ["kept", "expired"])
+def test_a_stream_resumes_after_the_last_event_it_saw(openbao, fakes, admin, tenant, tmp_path, cursor):
+    """A change made while the client's replica is away reaches it when the replica is back. Kept: the
+    stream resumes from its cursor, the change is replayed, and only that connection is asked for
+    again. Expired (older than CREDVAULT_EVENT_RETENTION: OUT_OF_RANGE): every entry of the tenant is
+    dropped, and the stream watches from now."""
     first, second = new_key(fakes), new_key(fakes)
     connect(admin, tenant, first, "one")
     connect(admin, tenant, second, "two")
-    env = server_env(openbao, fakes, CREDVAULT_LISTEN=f"127.0.0.1:{free_port()}")
+    retention = "1" if cursor == "expired" else "3600"
+    env = server_env(
+        openbao, fakes, CREDVAULT_LISTEN=f"127.0.0.1:{free_port()}", CREDVAULT_EVENT_RETENTION=retention
+    )
     replica = CredvaultProcess(env, tmp_path / "replica").start()
     try:
         with Client.connect(replica.address, tls=False, cache_auth_headers=True) as cached:
@@ -252,10 +268,12 @@ def test_a_stream_resumes_after_the_last_event_it_saw(openbao, fakes, admin, ten
             replica.stop()
             rotated_one = new_key(fakes)
             admin.update_connection(tenant, "one", credentials={"api_key": rotated_one})
+            if cursor == "expired":
+                time.sleep(1.5)  # the cursor's event is older than the retention now
             replica.start()
             assert eventually(lambda: served_key(cached, tenant, "one") == rotated_one)
             assert served_key(cached, tenant, "two") == rotated_two
-            assert header_calls(replica) == 1, "only the connection that changed was asked for again"
+            assert header_calls(replica) == (1 if cursor == "kept" else 2)
     finally:
         replica.stop()
 

@@ -81,8 +81,10 @@ func (w *tenantWatch) run() {
 			return
 		}
 		if status.Code(err) == codes.OutOfRange {
-			cursor = "" // too old to resume: watch from now; onGap drops what may be stale
-		} else if err != nil && !downLogged {
+			cursor = "" // too old to resume: watch from now at once; onGap drops what may be stale
+			continue
+		}
+		if err != nil && !downLogged {
 			w.logger.Printf("credvault: cannot watch tenant %s's connection events (%v); cached auth headers "+
 				"are reused until their cache_ttl and no longer, until the stream is back", w.tenant, err)
 			downLogged = true

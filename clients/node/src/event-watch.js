@@ -93,8 +93,11 @@ class TenantWatch {
     if (this.liveSince !== null && Date.now() - this.liveSince >= STABLE_AFTER_MS) this.delay = FIRST_DELAY_MS;
     this.liveSince = null;
     if (status.code === grpc.status.OUT_OF_RANGE) {
-      this.cursor = ''; // too old to resume: watch from now; onGap drops what may be stale
-    } else if (status.code !== grpc.status.OK && !this.downLogged) {
+      this.cursor = ''; // too old to resume: watch from now at once; onGap drops what may be stale
+      this.#open();
+      return;
+    }
+    if (status.code !== grpc.status.OK && !this.downLogged) {
       this.hooks.logger.warn(
         `credvault: cannot watch tenant ${this.tenantId}'s connection events ` +
           `(${grpc.status[status.code]}: ${status.details}); cached auth headers are reused until ` +

@@ -85,6 +85,7 @@ class TenantWatch:
             if self._stopped.is_set():
                 call.cancel()  # type: ignore[no-untyped-call]
             live_since = None
+            expired = False
             try:
                 # The server sends its headers, with WATCH_HEADER, once it has subscribed us; a refusal
                 # comes with none. A server that sends no WATCH_HEADER is known to be live by its first
@@ -100,7 +101,8 @@ class TenantWatch:
                 if self._stopped.is_set():
                     break
                 if error.code() is grpc.StatusCode.OUT_OF_RANGE:
-                    cursor = ""  # too old to resume: watch from now; on_gap drops what may be stale
+                    cursor = ""  # too old to resume: watch from now at once; on_gap drops what may be stale
+                    expired = True
                 elif not self._down_logged:
                     log.warning(
                         "cannot watch tenant %s's connection events (%s: %s); cached auth headers are "
@@ -113,6 +115,8 @@ class TenantWatch:
             finally:
                 self._live.clear()
                 self.settled.set()
+            if expired:
+                continue
             if live_since is not None and time.monotonic() - live_since >= STABLE_AFTER:
                 delay = FIRST_DELAY
             self._stopped.wait(random.uniform(0, delay))  # full jitter: replicas' clients spread out
