@@ -166,10 +166,10 @@ async def serve(
             for task in watchers:
                 task.cancel()
             await _set_health(health_servicer, False)
+            if webhooks is not None:  # another replica takes delivery over once the lease runs out
+                await webhooks.close()
             await feed.close()  # watchers are told to watch again elsewhere: they never hold the drain
             await server.stop(settings.shutdown_grace)
-            if webhooks is not None:
-                await webhooks.close()
     finally:
         if page is not None:
             await page.stop()

@@ -44,6 +44,7 @@ class EventFeed:
     async def close(self) -> None:
         """Ends every watch (UNAVAILABLE: watch again, elsewhere) and stops the upkeep."""
         self._closing.set()
+        await self._journal.wake_all()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

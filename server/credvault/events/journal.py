@@ -104,6 +104,7 @@ class Journal:
         self._on_news = on_news
         self._queue: asyncio.Queue[_Queued] = asyncio.Queue()
         self._head: Head | None = None
+        self._woken = False
         self._changed = asyncio.Condition()
         self._writer: asyncio.Task[None] | None = None
 
@@ -189,14 +190,22 @@ class Journal:
 
     async def newer_than(self, seq: int, timeout: float) -> Head | None:
         """The newest head this replica saw, once it holds an event after `seq`; None after `timeout`
-        seconds without one (the poller (`credvault.watch`) reads the head meanwhile)."""
+        seconds without one (the feed's upkeep reads the head meanwhile), or at once after `wake_all`."""
         async with self._changed:
             try:
                 async with asyncio.timeout(timeout):
-                    await self._changed.wait_for(lambda: self._head is not None and self._head.last > seq)
+                    await self._changed.wait_for(
+                        lambda: self._woken or (self._head is not None and self._head.last > seq)
+                    )
             except TimeoutError:
                 return None
-            return self._head
+            return None if self._woken else self._head
+
+    async def wake_all(self) -> None:
+        """Ends every wait of `newer_than` (the server is shutting down)."""
+        async with self._changed:
+            self._woken = True
+            self._changed.notify_all()
 
     # -- upkeep (called by credvault.watch's background loop) ---------------------------------------
 
