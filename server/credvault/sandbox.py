@@ -67,11 +67,15 @@ def run(
     serve: Callable[[Settings], int], say: Callable[[str], None], env: Mapping[str, str] | None = None
 ) -> int:
     """Runs `serve` with the sandbox's settings: the caller's environment, except that Vault is an
-    embedded OpenBao in a temporary directory (removed at exit) and JumpCloud is the stand-in."""
+    embedded OpenBao in a temporary directory (removed at exit), JumpCloud is the stand-in, and the
+    Connect page is on (on a free loopback port unless CREDVAULT_CONNECT_LISTEN says otherwise)."""
     settings = from_env({**(os.environ if env is None else env), "VAULT_ADDR": ""})
     with stand_in_jumpcloud() as url, tempfile.TemporaryDirectory(prefix="credvault-sandbox-") as data:
         settings = replace(
-            settings, data_dir=Path(data), provider_urls={**settings.provider_urls, "jumpcloud": url}
+            settings,
+            data_dir=Path(data),
+            provider_urls={**settings.provider_urls, "jumpcloud": url},
+            connect=replace(settings.connect, listen=settings.connect.listen or "127.0.0.1:0"),
         )
         say(f"sandbox: JumpCloud's API is a local stand-in at {url}; it accepts the key {SANDBOX_KEY}")
         say("sandbox: a throwaway OpenBao keeps the connections until the sandbox stops")

@@ -22,12 +22,14 @@ import pytest
 from connect_support import create_session, get_session, page_url
 from events_support import Watch, type_name
 from fakes.base import Response
-from support import ORG, refusal, scrape, violated_fields
+from support import ORG, CredvaultProcess, refusal, scrape, violated_fields
 
 from credvault.config import VaultSettings
 from credvault.domain.connect_session import ConnectSessionRecord, SessionState
 from credvault.domain.errors import NotFoundError
+from credvault.sandbox import SANDBOX_KEY
 from credvault.v1 import credvault_pb2 as pb
+from credvault.v1.credvault_pb2_grpc import CredentialVaultStub
 from credvault.vault.connect_sessions import ConnectSessionStore
 from credvault.vault.store import VaultStore
 
@@ -209,18 +211,32 @@ def test_secrets_stay_out_of_logs_metrics_and_audit(server, session):
     assert "ConnectPage.Open" in server.logs()  # the exchange was audited
 
 
-def test_the_documented_grpcurl_command_makes_a_working_link(server):
-    """docs/connect.md's one command, run as printed (only the address differs), gives a link that opens."""
+def documented_command(address: str) -> str:
+    """docs/connect.md's one command, as printed but for the server's address."""
     block = DOCS.read_text().split("<!-- connect:start -->")[1].split("<!-- connect:end -->")[0]
     command = re.search(r"```sh\n(.*?)```", block, re.S).group(1).replace("\\\n", " ").strip()  # type: ignore[union-attr]
     grpcurl = shutil.which("grpcurl", path=str(Path(sys.executable).parent)) or "grpcurl"
-    command = command.replace("127.0.0.1:50051", server.address).replace("grpcurl", grpcurl, 1)
-    result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stdout)
-    assert answer["state"] == "CONNECT_SESSION_STATE_PENDING"
-    landing = httpx.get(answer["connect_url"], timeout=10)
-    assert landing.status_code == 200 and "Connect your JumpCloud account" in landing.text
+    return command.replace("127.0.0.1:50051", address).replace("grpcurl", grpcurl, 1)
+
+
+def test_the_documented_command_links_an_account_in_the_sandbox(tmp_path):
+    """The docs' way to try it: `credvault sandbox`, the one grpcurl command, the link, the sandbox key."""
+    sandbox = CredvaultProcess(
+        {"CREDVAULT_LISTEN": "127.0.0.1:0"}, tmp_path, command=[sys.executable, "-m", "credvault", "sandbox"]
+    ).start()
+    try:
+        result = subprocess.run(
+            documented_command(sandbox.address), shell=True, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        answer = json.loads(result.stdout)
+        with opened(answer["connect_url"]) as (client, csrf):
+            assert submit(client, answer["session_id"], SANDBOX_KEY, csrf).status_code == 303
+        with grpc.insecure_channel(sandbox.address) as channel:
+            done = get_session(CredentialVaultStub(channel), "acme", answer["session_id"])
+            assert done.state == pb.CONNECT_SESSION_STATE_COMPLETED
+    finally:
+        assert sandbox.stop() == 0
 
 
 @pytest.mark.parametrize(
