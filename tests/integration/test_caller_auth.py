@@ -395,7 +395,9 @@ def test_connect_page_speaks_tls_without_asking_for_client_certificates(secured)
     parts = urlsplit(session.connect_url)
     trust = ssl.create_default_context(cafile=str(secured.ca.cert))
     with httpx.Client(verify=trust, timeout=10) as browser:
-        assert browser.get(session.connect_url).status_code == 200
+        landing = browser.get(session.connect_url)
+        assert landing.status_code == 200
+        assert landing.headers["strict-transport-security"] == "max-age=31536000"
         answer = browser.post(
             f"https://{parts.netloc}{parts.path}",
             data={"token": parts.query.removeprefix("token=")},

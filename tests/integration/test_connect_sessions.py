@@ -79,6 +79,7 @@ def test_security_headers_on_every_answer(server, session):
         assert answer.headers["referrer-policy"] == "no-referrer"
         assert answer.headers["cache-control"] == "no-store"
         assert answer.headers["x-content-type-options"] == "nosniff"
+        assert "strict-transport-security" not in answer.headers  # plain HTTP on loopback
 
 
 def test_link_is_exchanged_for_a_strict_cookie(stub, tenant, session):

@@ -60,7 +60,7 @@ class ConnectPageApp:
 
     def application(self) -> web.Application:
         app = web.Application(
-            middlewares=[access_log, security_headers(self._page.allowed_origins), _stops],
+            middlewares=[access_log, security_headers(self._page.allowed_origins, self._secure), _stops],
             client_max_size=MAX_FORM_BYTES,
         )
         app.add_routes(

@@ -33,14 +33,17 @@ def csp(allowed_origins: tuple[str, ...]) -> str:
     )
 
 
-def security_headers(allowed_origins: tuple[str, ...]) -> Middleware:
-    """Middleware putting the page's security headers on every response, errors included."""
+def security_headers(allowed_origins: tuple[str, ...], https: bool) -> Middleware:
+    """Middleware putting the page's security headers on every response, errors included; over HTTPS
+    also HSTS, so a browser never tries the page over plain HTTP again."""
     headers = {
         "Content-Security-Policy": csp(allowed_origins),
         "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",
     }
+    if https:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
