@@ -59,10 +59,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, help="seconds per case per round (default 3)")
     parser.add_argument("--rounds", type=int, help="rounds of every case (default 2)")
     parser.add_argument("--samples", type=int, help="changes of each kind timed (default 100)")
+    parser.add_argument(
+        "--clients", default="python,node,go", help="comma-separated clients to measure (default: all three)"
+    )
     args = parser.parse_args(argv)
     args.duration = args.duration or (0.5 if args.quick else 3.0)
     args.rounds = args.rounds or (1 if args.quick else 2)
     args.samples = args.samples or (5 if args.quick else 100)
+    args.clients = set(args.clients.split(","))
     return args
 
 
@@ -102,7 +106,7 @@ def _run(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
         a, b = servers
         with Client.connect(a.address, tls=False) as admin:
             admin.create_connection(TENANT, "jumpcloud", {"api_key": api_key(0)}, connection_id="hot")
-            drivers = _drivers(scratch, b.address)
+            drivers = _drivers(scratch, b.address, args.clients)
             throughput = _throughput(args, drivers)
             staleness = {change: _staleness(args, admin, b.address, fake, change) for change in CHANGES}
         return {
@@ -122,19 +126,19 @@ Driver = Callable[[bool, int, float], dict[str, float]]
 """(cached, callers, seconds) -> {"calls", "seconds", "p50_us"}."""
 
 
-def _drivers(scratch: Path, address: str) -> dict[str, Driver]:
-    found: dict[str, Driver] = {
-        "python": lambda cached, callers, seconds: _python(address, cached, callers, seconds)
-    }
-    if shutil.which("node") and (ROOT / "clients/node/node_modules").is_dir():
+def _drivers(scratch: Path, address: str, clients: set[str]) -> dict[str, Driver]:
+    found: dict[str, Driver] = {}
+    if "python" in clients:
+        found["python"] = lambda cached, callers, seconds: _python(address, cached, callers, seconds)
+    if "node" in clients and shutil.which("node") and (ROOT / "clients/node/node_modules").is_dir():
         found["node"] = lambda cached, callers, seconds: _subprocess(
             ["node", str(ROOT / "bench/client_cache.js")], address, cached, callers, seconds
         )
-    else:
+    elif "node" in clients:
         print("skipping Node.js: node or clients/node/node_modules missing", flush=True)
     if os.environ.get("NANGO_BASE_URL") and os.environ.get("NANGO_SECRET_KEY"):
         found["nango"] = lambda cached, callers, seconds: _nango(callers, seconds)
-    binary = _build_go(scratch)
+    binary = _build_go(scratch) if "go" in clients else None
     if binary is not None:
         found["go"] = lambda cached, callers, seconds: _subprocess(
             [str(binary)], address, cached, callers, seconds
