@@ -93,6 +93,8 @@ def _run(args: argparse.Namespace, scratch: Path, began: float) -> int:
                     "CREDVAULT_PROVIDER_URLS": json.dumps({"jumpcloud": fake.url}),
                     "CREDVAULT_CACHE_SIZE": str(args.cache_size),
                     "CREDVAULT_CACHE_TTL": str(args.cache_ttl),
+                    # The seeded keys are not the fake's: scheduled checks would turn them INVALID.
+                    "CREDVAULT_RECHECK_INTERVAL": "0",
                     **env,
                 },
                 scratch / name,
