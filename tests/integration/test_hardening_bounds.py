@@ -147,6 +147,7 @@ def bounded(openbao, fakes, provider, tmp_path_factory) -> Iterator[CredvaultPro
         CREDVAULT_VERIFY_TIMEOUT="2",
         CREDVAULT_MAX_CONCURRENT_RPCS="3",
         CREDVAULT_CONNECTION_MAX_IDLE="1",
+        CREDVAULT_CONNECTION_MAX_AGE="2",
     )
     process = CredvaultProcess(env, tmp_path_factory.mktemp("bounded")).start()
     yield process
@@ -278,11 +279,31 @@ def test_idle_connections_are_closed(bounded):
     with grpc.insecure_channel(bounded.address) as channel:
         pb_grpc.CredentialVaultStub(channel).ListProviders(pb.ListProvidersRequest(), timeout=5)
         channel.subscribe(states.append, try_to_connect=False)
-        deadline = time.monotonic() + 30
-        while grpc.ChannelConnectivity.IDLE not in states[1:]:
-            assert time.monotonic() < deadline, f"the idle connection stayed open: {states}"
-            time.sleep(0.1)
-        channel.unsubscribe(states.append)
+        try:
+            deadline = time.monotonic() + 30
+            while grpc.ChannelConnectivity.IDLE not in states[1:]:
+                assert time.monotonic() < deadline, f"the idle connection stayed open: {states}"
+                time.sleep(0.1)
+        finally:
+            channel.unsubscribe(states.append)
+
+
+def test_busy_connections_are_replaced_at_their_maximum_age(bounded):
+    """A connection in constant use is still told to go away at its age; the client reconnects and no
+    call fails."""
+    states: list[grpc.ChannelConnectivity] = []
+    with grpc.insecure_channel(bounded.address) as channel:
+        stub = pb_grpc.CredentialVaultStub(channel)
+        stub.ListProviders(pb.ListProvidersRequest(), timeout=5)
+        channel.subscribe(states.append, try_to_connect=False)
+        try:
+            deadline = time.monotonic() + 30
+            while states.count(grpc.ChannelConnectivity.READY) < 2:  # ready, gone away, ready again
+                assert time.monotonic() < deadline, f"the connection outlived its maximum age: {states}"
+                assert stub.ListProviders(pb.ListProvidersRequest(), timeout=5).providers
+                time.sleep(0.05)
+        finally:
+            channel.unsubscribe(states.append)
 
 
 def test_list_providers_shows_callers_the_public_template_only(bounded, provider):
