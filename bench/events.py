@@ -42,7 +42,7 @@ from bench.local_credvault import percentile
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc
 
-STATE = "connections-events/webhooks/state"
+STATE = "connections/_events/webhooks/state"
 
 
 def replicas(cluster: BaoCluster, fake: FakeJumpCloud, scratch: Path, **extra: str) -> list[CredvaultProcess]:

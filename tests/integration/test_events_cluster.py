@@ -24,7 +24,7 @@ from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc
 
 pytestmark = pytest.mark.timeout(300)
-STATE = "connections-events/webhooks/state"
+STATE = "connections/_events/webhooks/state"
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def delivering_replica(cluster: BaoCluster, replicas: list[CredvaultProcess]) ->
     while True:
         try:
             state = cluster.client().secrets.kv.v2.read_secret_version(
-                path="connections-events/webhooks/state",
+                path=STATE,
                 mount_point="credvault",
                 raise_on_deleted_version=True,
             )["data"]["data"]

@@ -1,5 +1,7 @@
-"""The event log's documents in Vault (its head and pages, webhook delivery), in their own folder of the
-service's KV v2 mount beside the connections: `<prefix>-events/<name>`."""
+"""The event log's documents in Vault (its head and pages, webhook delivery): `<prefix>/_events/<name>`,
+beside the tenants' folders. No tenant id starts with '_', so the folder never meets a connection's
+path, and the policy of earlier versions already covers it (an upgraded deployment, the embedded
+OpenBao's included, needs no new policy for events)."""
 
 from __future__ import annotations
 
@@ -57,4 +59,4 @@ class EventDocuments:
         await self._session.run("delete_document", delete, deadline)
 
     def _path(self, name: str) -> str:
-        return f"{self._settings.prefix}-events/{name}"
+        return f"{self._settings.prefix}/_events/{name}"

@@ -17,12 +17,3 @@ path "{mount}/metadata/{prefix}/*" {
 path "{mount}/data/{prefix}-schedule/*" {
   capabilities = ["create", "read", "update"]
 }
-
-# The connection event log (its head, pages of past events, webhook delivery): documents written with
-# check-and-set beside the connections; pages past the retention are deleted.
-path "{mount}/data/{prefix}-events/*" {
-  capabilities = ["create", "read", "update"]
-}
-path "{mount}/metadata/{prefix}-events/*" {
-  capabilities = ["delete"]
-}
