@@ -98,7 +98,8 @@ def test_first_session_runs_as_printed_against_the_sandbox(tmp_path):
     repository's root; only the address differs (port 0, as the machine may be running anything)."""
     setup = readme_commands("sandbox")
     assert setup[0].startswith('export PATH="$PWD/.venv/bin:$PATH"') and setup[-1] == "credvault sandbox"
-    assert Path(sys.executable).parent == ROOT / ".venv" / "bin", "the tests run in the README's .venv"
+    venv = (ROOT / ".venv" / "bin").resolve()
+    assert Path(sys.executable).parent.resolve() == venv, "the tests run in the README's .venv"
     script = "\n".join([*setup[:-1], "exec " + setup[-1]])
     sandbox = CredvaultProcess(
         {"CREDVAULT_LISTEN": "127.0.0.1:0"}, tmp_path, command=["bash", "-ec", script], cwd=ROOT
