@@ -105,6 +105,8 @@ class EventFeed:
                     await self._journal.prune(head, self._retention)
             except CredvaultError as error:
                 log.warning("could not read the event log (%s); trying again", error.reason)
+            except Exception:  # a bug must not stop every watch on this replica
+                log.exception("event log upkeep failed; trying again")
             self._wake.clear()
             try:
                 async with asyncio.timeout(self._poll if self._watchers else IDLE_POLL):

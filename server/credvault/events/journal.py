@@ -278,7 +278,9 @@ class Journal:
                 batch.append(self._queue.get_nowait())
             try:
                 await self._apply([queued.op for queued in batch])
-            except CredvaultError as error:
+            except Exception as error:  # the callers hear of it (a bug: INTERNAL); the writer goes on
+                if not isinstance(error, CredvaultError):
+                    log.exception("writing the event log's head failed")
                 for queued in batch:
                     if not queued.done.done():
                         queued.done.set_exception(error)

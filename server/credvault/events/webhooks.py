@@ -132,6 +132,8 @@ class Webhooks:
                         await self._lead(state, http)
                 except CredvaultError as error:
                     log.warning("webhook delivery paused (%s); trying again", error.reason)
+                except Exception:  # a bug must not end delivery for good
+                    log.exception("webhook delivery failed; trying again")
                 self._observe_age(0.0)
                 await asyncio.sleep(RENEW)
 
@@ -209,6 +211,12 @@ class Webhooks:
                     "webhook events past the retention were never delivered; skipping to the oldest kept"
                 )
                 target.seq = head.first - 1
+            except CredvaultError as error:  # a page could not be read: this URL waits, then goes on
+                log.warning("webhook events could not be read (%s); trying again", error.reason)
+                await asyncio.sleep(RENEW)
+            except Exception:  # a bug must not end this URL's deliveries while the lease is held
+                log.exception("webhook delivery failed; trying again")
+                await asyncio.sleep(RENEW)
 
     async def _deliver(
         self, url: str, target: Target, event: Event, cursor: str, http: httpx.AsyncClient
