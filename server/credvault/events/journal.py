@@ -308,7 +308,10 @@ class Journal:
                 self._observe(event)
             await self._publish(new)
             if len(new.open) >= 2 * PAGE:
-                await self._seal(new)
+                try:
+                    await self._seal(new)
+                except CredvaultError as error:  # the head keeps the events; sealed at a later write
+                    log.warning("could not write a page of the event log (%s)", error.reason)
             return
         raise ConflictError("the event log is too busy; try again")
 
