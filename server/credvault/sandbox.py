@@ -73,7 +73,8 @@ def run(
     with stand_in_jumpcloud() as url, tempfile.TemporaryDirectory(prefix="credvault-sandbox-") as data:
         settings = replace(
             settings,
-            data_dir=Path(data),
+            data_dir=Path(data) / "data",
+            unseal_key_file=Path(data) / "unseal-key",  # apart from the data, and removed with it
             provider_urls={**settings.provider_urls, "jumpcloud": url},
             connect=replace(settings.connect, listen=settings.connect.listen or "127.0.0.1:0"),
         )
