@@ -129,9 +129,9 @@ def test_budget_spends_a_window_then_waits_and_a_pause_holds_every_replica():
 
     async def scenario() -> None:
         await first.acquire("jumpcloud")
-        await first.acquire("jumpcloud")  # the window's two checks, half a second apart
+        await first.acquire("jumpcloud")  # the window's two checks, spread over its first half
         await second.acquire("jumpcloud")  # waits for the next window: `first` holds this one
-        assert slept == [0.5, 0.5]
+        assert slept == [0.25, 0.75]
         until = await first.pause("jumpcloud", retry_after=30)
         assert until == clock.now + 30
         await second.acquire("jumpcloud")  # the rest of a window already held may still be spent

@@ -25,6 +25,8 @@ from credvault.domain.recheck_timing import Timing
 MIN_PAUSE = 1.0
 MAX_PAUSE = 3600.0
 """Bounds on a pause taken from Retry-After: a provider can't stop the checks for longer than this."""
+PACED_SHARE = 0.5
+"""The part of a rate window its checks are spread over."""
 BACKOFF_FIRST = 10.0
 BACKOFF_MAX = 900.0
 """A pause without Retry-After: 10 s, doubling with each outage in a row, up to 15 minutes."""
@@ -86,11 +88,12 @@ class ProviderBudgets:
                 await self._sleep(max(answer.retry_at - self._clock(), 0.0))
 
     async def _paced(self, window: int, left: int) -> None:
-        """Spreads a window's checks evenly over it rather than sending them at once, so that delays
-        on the way to the provider do not pile two windows' checks into one of its seconds."""
+        """Spreads a window's checks evenly over its first half rather than sending them at once: the
+        second half is the margin for delays on the way to the provider, so that they do not carry a
+        window's checks into the provider's next second."""
         per_window = self._timing.checks_per_window
         length = self._timing.rate_window
-        at = (window + (per_window - left) / per_window) * length
+        at = (window + PACED_SHARE * (per_window - left) / per_window) * length
         await self._sleep(max(at - self._clock(), 0.0))
 
     async def pause(self, provider: str, retry_after: float | None) -> float:
