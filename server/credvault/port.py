@@ -34,7 +34,7 @@ def ensure_free(listen: str, variable: str) -> None:
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
                 raise ConfigError(
-                    f"{listen} ({variable}) is in use, perhaps by another credvault: stop it, or set "
-                    f"{variable} to another port (port 0 picks a free one)"
+                    f"cannot listen on {listen} ({variable}): it is in use, perhaps by another credvault; "
+                    f"stop it, or set {variable} to another port (port 0 picks a free one)"
                 ) from None
             raise ConfigError(f"cannot listen on {listen} ({variable}): {error.strerror}") from None

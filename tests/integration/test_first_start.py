@@ -60,8 +60,8 @@ def test_a_second_server_on_a_taken_port_fails_at_once(server, tmp_path):
         )
         assert result.returncode == 2
         assert result.stderr.splitlines() == [
-            f"credvault: {server.address} (CREDVAULT_LISTEN) is in use, perhaps by another credvault: "
-            "stop it, or set CREDVAULT_LISTEN to another port (port 0 picks a free one)"
+            f"credvault: cannot listen on {server.address} (CREDVAULT_LISTEN): it is in use, perhaps by "
+            "another credvault; stop it, or set CREDVAULT_LISTEN to another port (port 0 picks a free one)"
         ]
         assert result.stdout == ""
         assert not data.exists()

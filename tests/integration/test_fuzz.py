@@ -15,7 +15,7 @@ import uuid
 
 import grpc
 import pytest
-from google.protobuf import field_mask_pb2
+from google.protobuf import duration_pb2, field_mask_pb2
 from google.protobuf.descriptor import FieldDescriptor
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, given, settings
@@ -74,6 +74,11 @@ maps = st.one_of(
     st.integers(min_value=60, max_value=200).map(lambda n: {f"k{i}": "v" for i in range(n)}),
 )
 masks = st.builds(field_mask_pb2.FieldMask, paths=st.lists(texts, max_size=20))
+durations = st.builds(
+    duration_pb2.Duration,
+    seconds=st.integers(min_value=-(10**12), max_value=10**12),
+    nanos=st.integers(min_value=-999_999_999, max_value=999_999_999),
+)
 
 
 def request_strategy(message_class: type) -> st.SearchStrategy:
@@ -84,6 +89,10 @@ def request_strategy(message_class: type) -> st.SearchStrategy:
             fields[field.name] = maps
         elif field.message_type is field_mask_pb2.FieldMask.DESCRIPTOR:
             fields[field.name] = masks
+        elif field.message_type is duration_pb2.Duration.DESCRIPTOR:
+            fields[field.name] = durations
+        elif field.is_repeated and field.type == FieldDescriptor.TYPE_STRING:
+            fields[field.name] = st.lists(texts, max_size=5)
         elif field.type == FieldDescriptor.TYPE_STRING:
             fields[field.name] = texts
         elif field.type == FieldDescriptor.TYPE_INT32:
