@@ -245,4 +245,4 @@ def test_interval_zero_turns_rechecks_off(stub, tenant, key, fakes, openbao):
     time.sleep(3)
     assert len(checks_of(fakes.jumpcloud, "x-api-key", key)) == sent
     with pytest.raises(hvac.exceptions.InvalidPath):  # nothing was ever scheduled
-        openbao.client().secrets.kv.v2.list_secrets(path="connections-schedule", mount_point="credvault")
+        openbao.client().secrets.kv.v2.list_secrets(path="connections/_schedule", mount_point="credvault")

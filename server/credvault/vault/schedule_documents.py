@@ -1,5 +1,6 @@
 """The schedule's documents and the listing of connections, in the service's own KV v2 mount: the
-schedule lives beside the connections, in `<prefix>-schedule/`."""
+schedule lives in `<prefix>/_schedule/`, a folder no tenant id can name, so the policy every earlier
+version installed already covers it (an embedded OpenBao's policy can't be changed after set-up)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ class VaultDocuments:
     def __init__(self, session: VaultSession, settings: VaultSettings) -> None:
         self._session = session
         self._mount = settings.mount
-        self._folder = f"{settings.prefix}-schedule"
+        self._folder = f"{settings.prefix}/_schedule"
 
     async def read(self, path: str) -> tuple[Document, int] | None:
         def read() -> tuple[Document, int] | None:

@@ -2,7 +2,8 @@
 # `credvault vault-policy` prints this with the configured mount and prefix filled in.
 # Token self-lookup and renewal come from Vault's built-in `default` policy.
 
-# Read, create and replace (check-and-set) connection entries.
+# Read, create and replace (check-and-set) connection entries, and the service's own documents beside
+# them (`_events`, `_schedule`, `_connect-sessions`: names no tenant id can take).
 path "{mount}/data/{prefix}/*" {
   capabilities = ["create", "read", "update"]
 }
@@ -10,10 +11,4 @@ path "{mount}/data/{prefix}/*" {
 # List a tenant's connections, check that one exists, and delete one with every version.
 path "{mount}/metadata/{prefix}/*" {
   capabilities = ["read", "list", "delete"]
-}
-
-# The re-check schedule (which replica checks which connections, providers' budgets): small documents
-# written with check-and-set beside the connections.
-path "{mount}/data/{prefix}-schedule/*" {
-  capabilities = ["create", "read", "update"]
 }
