@@ -45,6 +45,11 @@ class OpenBao:
 
 @pytest.fixture(scope="session")
 def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
+    yield from dev_openbao(tmp_path_factory)
+
+
+def dev_openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
+    """An OpenBao dev server set up as the docs say (KV v2 mount, the shipped policy, an AppRole)."""
     port = free_port()
     addr = f"http://127.0.0.1:{port}"
     log = open(tmp_path_factory.mktemp("openbao") / "openbao.log", "wb")  # noqa: SIM115

@@ -1,5 +1,5 @@
-"""Wires the scheduled re-checks and expiry events (domain/rechecks) to the settings, the service and
-Vault."""
+"""Wires the scheduled re-checks (domain/rechecks) and the expiry pass (domain/expiry_pass) to the
+settings, the service and Vault."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from datetime import datetime
 
 from credvault.config import RecheckSettings, VaultSettings
 from credvault.domain.expiry import Expiry
+from credvault.domain.expiry_book import ExpiryBook
+from credvault.domain.expiry_pass import LEASE, ExpiryPass
 from credvault.domain.model import ConnectionRecord, utcnow
 from credvault.domain.recheck_book import ScheduleBook
 from credvault.domain.recheck_budget import ProviderBudgets
@@ -33,12 +35,21 @@ def next_check(timing: Timing) -> NextCheck:
     return at
 
 
+def build_expiry(
+    settings: RecheckSettings, vault: VaultSettings, store: VaultStore, journal: Journal
+) -> ExpiryPass:
+    """The expiry pass of one replica (it runs whatever the re-check interval)."""
+    book = ExpiryBook(VaultDocuments(store.session, vault), owner=uuid.uuid4().hex, lease=LEASE)
+    return ExpiryPass(book, Expiry(store, Changes(store, journal, utcnow), settings.expiry_warning))
+
+
 def build(
     settings: RecheckSettings,
     vault: VaultSettings,
     store: VaultStore,
     journal: Journal,
     verifier: Verifier,
+    expiry: ExpiryPass,
     observe: CheckObserver = lambda *_: None,
 ) -> Rechecker:
     """The loop of one replica; each gets its own owner id for its claims in Vault."""
@@ -52,5 +63,6 @@ def build(
         VaultRoster(store, vault),
         verifier,
         Expiry(store, Changes(store, journal, utcnow), settings.expiry_warning),
+        expiry.arm,
         observe,
     )

@@ -84,6 +84,7 @@ async def serve(
                 journal, documents, settings.events, metrics.delivery, metrics.undelivered_age
             )
             webhooks.start()
+        expiry = rechecks.build_expiry(settings.recheck, vault, store, journal)
         async with httpx.AsyncClient(follow_redirects=False, trust_env=True) as http:
             service = CredentialService(
                 registry,
@@ -95,6 +96,7 @@ async def serve(
                 cache=cache,
                 journal=journal,
                 next_check=rechecks.next_check(rechecks.timing_of(settings.recheck)),
+                arm_expiry=expiry.arm,
             )
             connect = ConnectService(
                 service,
@@ -152,12 +154,13 @@ async def serve(
             watchers = [
                 asyncio.create_task(_watch_vault(store, health_servicer, opened, metrics.serving)),
                 asyncio.create_task(_renew_token(store)),
+                asyncio.create_task(expiry.run()),
             ]
             if settings.recheck.interval > 0:
                 watchers.append(
                     asyncio.create_task(
                         rechecks.build(
-                            settings.recheck, vault, store, journal, service, observe=metrics.recheck
+                            settings.recheck, vault, store, journal, service, expiry, observe=metrics.recheck
                         ).run()
                     )
                 )

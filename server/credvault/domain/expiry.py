@@ -58,28 +58,31 @@ class Expiry:
             return EventType.EXPIRING
         return None
 
-    async def settle(self, tenant_id: str, connection_id: str) -> EventType | None:
+    async def settle(self, tenant_id: str, connection_id: str, tries: int = 5) -> EventType | None:
         """Reads the connection and, if a warning or the expiry is due, records it and emits its
-        event; returns what was emitted (None when nothing was due or another replica came first)."""
-        try:
-            stored = await self._store.read(tenant_id, connection_id, None)
-        except NotFoundError:
-            return None
-        record = stored.record
-        now = self._clock()
-        event = self.due(record, now)
-        if event is None:
-            return None
-        changed = replace(record, expiry_warned_for=record.expires_at, updated_at=now)
-        if event is EventType.EXPIRED:
-            changed = replace(changed, status=Status.EXPIRED)
-        try:
-            await self._changes.replace(stored, changed, stored.credentials, event, Deadline(None))
-        except ConflictError:
-            return None  # changed meanwhile (maybe by another replica settling it): looked at again later
-        log.info(
-            "connection %s",
-            "expired" if event is EventType.EXPIRED else "expires soon",
-            extra={"tenant_id": tenant_id, "connection_id": connection_id, "provider": record.provider},
-        )
-        return event
+        event; returns what was emitted (None when nothing was due or another replica came first).
+        A write that meets another (a label changed meanwhile) reads the record again."""
+        for _ in range(tries):
+            try:
+                stored = await self._store.read(tenant_id, connection_id, None)
+            except NotFoundError:
+                return None
+            record = stored.record
+            now = self._clock()
+            event = self.due(record, now)
+            if event is None:
+                return None
+            changed = replace(record, expiry_warned_for=record.expires_at, updated_at=now)
+            if event is EventType.EXPIRED:
+                changed = replace(changed, status=Status.EXPIRED)
+            try:
+                await self._changes.replace(stored, changed, stored.credentials, event, Deadline(None))
+            except ConflictError:
+                continue  # changed meanwhile (maybe by another replica settling it): read it again
+            log.info(
+                "connection %s",
+                "expired" if event is EventType.EXPIRED else "expires soon",
+                extra={"tenant_id": tenant_id, "connection_id": connection_id, "provider": record.provider},
+            )
+            return event
+        return None

@@ -1,6 +1,6 @@
 """The re-check schedule's shared state in Vault, and nowhere else: who works through which slice,
-each provider's check budget and pause, and the expiry alarms. Every change is a check-and-set write,
-so replicas agree without a leader.
+and each provider's check budget and pause (the expiry index is `expiry_book`'s). Every change is a
+check-and-set write, so replicas agree without a leader.
 
 Documents (JSON, under the schedule folder beside the connections):
 - `slices/<interval>s-<slot>`: the latest claim of that slot: `{slice, owner, lease_until, done}`. A replica
@@ -9,8 +9,6 @@ Documents (JSON, under the schedule folder beside the connections):
 - `rate/<provider>`: `{window, owner, paused_until}`: whoever writes `window` (a number of rate
   windows since the epoch) may make that window's checks for the provider; `paused_until` holds
   everyone's checks of it after a 429 or an outage.
-- `alarms/<interval>s-<n>`: `{slice, items: [[when, tenant_id, connection_id], ...]}`: expiry moments
-  falling in that slice (n is the slice number modulo twice the slots, so entries are reused).
 """
 
 from __future__ import annotations
@@ -145,52 +143,8 @@ class ScheduleBook:
             if await self._docs.write(path, {**doc, "paused_until": until}, cas=version) is not None:
                 return
 
-    # -- expiry alarms -----------------------------------------------------------------------------
-
-    async def add_alarm(self, number: int, when: float, tenant_id: str, connection_id: str) -> None:
-        """Registers an expiry moment in slice `number`, so the replica working through that slice
-        looks at the connection at `when`."""
-        item = [when, tenant_id, connection_id]
-        await _update(
-            self._docs,
-            self._alarm_path(number),
-            lambda doc: (
-                None
-                if doc.get("slice") == number and item in doc.get("items", [])
-                else {
-                    "slice": number,
-                    "items": [*(doc.get("items", []) if doc.get("slice") == number else []), item],
-                }
-            ),
-        )
-
-    async def alarms(self, number: int) -> list[tuple[float, str, str]]:
-        found = await self._docs.read(self._alarm_path(number))
-        if found is None or found[0].get("slice") != number:
-            return []
-        return [(float(w), str(t), str(c)) for w, t, c in found[0].get("items", [])]
-
     def _slice_path(self, number: int) -> str:
         return f"slices/{self._timing.interval:g}s-{number % self._timing.slots}"
-
-    def _alarm_path(self, number: int) -> str:
-        return f"alarms/{self._timing.interval:g}s-{number % (2 * self._timing.slots)}"
-
-
-async def _update(
-    docs: Documents, path: str, change: Callable[[Document], Document | None], tries: int = 8
-) -> bool:
-    """Read-modify-write with check-and-set, again while another writer wins; `change` returns None
-    when nothing needs writing."""
-    for _ in range(tries):
-        found = await docs.read(path)
-        doc, version = found if found is not None else ({}, 0)
-        new = change(doc)
-        if new is None:
-            return True
-        if await docs.write(path, new, cas=version) is not None:
-            return True
-    return False
 
 
 def _rate_path(provider: str) -> str:

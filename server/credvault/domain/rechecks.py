@@ -25,6 +25,7 @@ from credvault.domain.model import ConnectionRecord, Deadline, Status
 from credvault.domain.recheck_book import Claim, Held, ScheduleBook
 from credvault.domain.recheck_budget import Paused, ProviderBudgets
 from credvault.domain.recheck_timing import Timing
+from credvault.events.changes import Arm
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,6 @@ class _Item:
     due: float
     tenant_id: str
     connection_id: str
-    alarm: bool
-    """An expiry moment rather than a check."""
 
 
 class Rechecker:
@@ -82,6 +81,7 @@ class Rechecker:
         roster: Roster,
         verifier: Verifier,
         expiry: Expiry,
+        arm: Arm,
         observe: CheckObserver = lambda *_: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -91,13 +91,12 @@ class Rechecker:
         self._roster = roster
         self._verifier = verifier
         self._expiry = expiry
+        self._arm = arm
         self._observe = observe
         self._clock = clock
         self._lease = lease_for(timing)
         self._lookback = math.ceil((self._lease + timing.width) / timing.width) + 1
         """Past slices still worth a look: long enough for a dead owner's lease to run out."""
-        self._local: set[asyncio.Task[None]] = set()
-        """Expiry moments too near to register in Vault, waited for here."""
 
     async def run(self) -> None:
         """Runs until cancelled."""
@@ -107,7 +106,7 @@ class Rechecker:
         try:
             await self._loop(settled, look_again, working)
         finally:
-            for task in [*working.values(), *self._local]:
+            for task in working.values():
                 task.cancel()
 
     async def _loop(
@@ -173,26 +172,20 @@ class Rechecker:
                 log.warning("could not renew re-check slice %d (%s)", claim.number, error.reason)
 
     async def _items(self, number: int) -> list[_Item]:
-        """The slice's connections (those whose phase falls in its slot) and its expiry alarms."""
+        """The slice's connections (those whose phase falls in its slot)."""
         slot = number % self._timing.slots
-        items = [
-            _Item(when, tenant_id, connection_id, alarm=True)
-            for when, tenant_id, connection_id in await self._book.alarms(number)
-        ]
+        items = []
         for tenant_id in await self._roster.tenants():
             for connection_id in await self._roster.connection_ids(tenant_id):
                 if self._timing.slot_of(tenant_id, connection_id) == slot:
                     due = self._timing.due_in(number, tenant_id, connection_id)
-                    items.append(_Item(due, tenant_id, connection_id, alarm=False))
+                    items.append(_Item(due, tenant_id, connection_id))
         return sorted(items, key=lambda item: item.due)
 
     async def _at(self, item: _Item, taken_over: bool) -> None:
         await asyncio.sleep(max(item.due - self._clock(), 0.0))
         try:
-            if item.alarm:
-                await self._expiry.settle(item.tenant_id, item.connection_id)
-            else:
-                await self._check(item, taken_over)
+            await self._check(item, taken_over)
         except CredvaultError as error:
             log.warning(
                 "scheduled look at a connection failed (%s)",
@@ -214,7 +207,7 @@ class Rechecker:
         async def gate(record: ConnectionRecord) -> None:
             seen[:] = [record]
             now = self._clock()
-            await self._arm_alarms(record, now)
+            await self._arm_expiry(record, now)
             checked = record.last_verified_at
             if taken_over and checked is not None and checked.timestamp() >= item.due:
                 raise _Skip()  # the replica that held the slice before got to it
@@ -253,20 +246,10 @@ class Rechecker:
         if seen and self._expiry.near(seen[0], datetime.now(UTC)):
             await self._expiry.settle(item.tenant_id, item.connection_id)
 
-    async def _arm_alarms(self, record: ConnectionRecord, now: float) -> None:
-        """Registers the connection's expiry moments that come before its next check, in the slices
-        they fall in (the current and next slice are near enough to wait for here)."""
-        current = self._timing.slice_at(now)
-        for moment in self._expiry.moments(record):
-            when = moment.timestamp()
-            if not now < when <= now + self._timing.interval:
-                continue
-            number = self._timing.slice_at(when)
-            if number > current:
-                await self._book.add_alarm(number, when, record.tenant_id, record.connection_id)
-            else:  # its slice has begun: its alarms may have been read already
-                task = asyncio.create_task(
-                    self._at(_Item(when, record.tenant_id, record.connection_id, True), False)
-                )
-                self._local.add(task)
-                task.add_done_callback(self._local.discard)
+    async def _arm_expiry(self, record: ConnectionRecord, now: float) -> None:
+        """Makes sure the expiry index holds the connection's moments that come before its next
+        check (a connection stored before the index existed has none)."""
+        if any(
+            now < moment.timestamp() <= now + self._timing.interval for moment in self._expiry.moments(record)
+        ):
+            await self._arm(record)

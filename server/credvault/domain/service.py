@@ -35,7 +35,7 @@ from credvault.domain.model import (
 )
 from credvault.domain.refresh import HeaderRefresh
 from credvault.domain.verification import VerificationObserver, Verifier, expired_verdict, rejected_secret
-from credvault.events.changes import Changes
+from credvault.events.changes import Arm, Changes
 from credvault.events.journal import Journal
 from credvault.events.model import EventType, status_event
 from credvault.providers.authorizer import Authorizer, TokenCache
@@ -68,6 +68,7 @@ class CredentialService:
         *,
         journal: Journal,
         tokens: TokenCache | None = None,
+        arm_expiry: Arm | None = None,
     ) -> None:
         self._registry = registry
         self._next_check = next_check
@@ -83,7 +84,7 @@ class CredentialService:
             observe_verification,
             Authorizer(registry, http, tokens or TokenCache()),  # OAuth tokens: in memory, per replica
         )
-        self._changes = Changes(store, journal, clock)
+        self._changes = Changes(store, journal, clock, arm_expiry)
         self._clock = clock
 
     def providers(self) -> list[ProviderSpec]:

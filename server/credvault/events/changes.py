@@ -5,7 +5,7 @@ watchers, nor tell them of a change that was not made."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -14,12 +14,22 @@ from credvault.domain.model import ConnectionRecord, Credentials, Deadline
 from credvault.events.journal import Journal
 from credvault.events.model import Event, EventType
 
+Arm = Callable[[ConnectionRecord], Awaitable[None]]
+"""Registers a record's expiry moments (`credvault.domain.expiry_pass`) before the write that brings them."""
+
 
 class Changes:
-    def __init__(self, store: ConnectionStore, journal: Journal, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        store: ConnectionStore,
+        journal: Journal,
+        clock: Callable[[], datetime],
+        arm: Arm | None = None,
+    ) -> None:
         self._store = store
         self._journal = journal
         self._clock = clock
+        self._arm = arm
 
     async def create(
         self,
@@ -34,6 +44,8 @@ class Changes:
         event = self.event(EventType.CREATED, record, connect_session_id)
         record = replace(record, event_ids=(event.event_id,))
         stored = record
+        if self._arm is not None and record.expires_at is not None:
+            await self._arm(record)
 
         async def write() -> int:
             return await self._store.create(stored, credentials, deadline.remaining())
@@ -53,6 +65,8 @@ class Changes:
         """Replaces the `stored` connection by `record` (check-and-set; ABORTED when another write came
         first) with the event `change`; None for a write that changes nothing a watcher cares about
         (a check that found what the last one found). Returns the version written."""
+        if self._arm is not None and record.expires_at not in (None, stored.record.expires_at):
+            await self._arm(record)
         if change is None:
             return await self._store.replace(record, credentials, stored.version, deadline.remaining())
         event = self.event(change, record, connect_session_id)

@@ -48,6 +48,14 @@ class VaultDocuments:
 
         return await self._session.run("schedule_write", write, VAULT_TIMEOUT)
 
+    async def delete(self, path: str) -> None:
+        def delete() -> None:
+            self._session.client.secrets.kv.v2.delete_metadata_and_all_versions(
+                path=f"{self._folder}/{path}", mount_point=self._mount
+            )
+
+        await self._session.run("schedule_delete", delete, VAULT_TIMEOUT)
+
 
 class VaultRoster:
     """Every connection, tenant by tenant, from the KV listing (one LIST per tenant folder)."""
