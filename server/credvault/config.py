@@ -76,7 +76,7 @@ class RecheckSettings:
     """Scheduled re-checks and expiry events; see docs/events.md, "Re-checks and expiry"."""
 
     interval: float = 86400.0
-    """Seconds between two checks of one connection; 0 turns re-checks (and expiry events) off."""
+    """Seconds between two checks of one connection; 0 turns re-checks off (expiry events go on)."""
     rate: float = 2.0
     """Scheduled checks per second per provider, across all replicas."""
     expiry_warning: float = 14 * 86400.0
