@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import tenacity
+
 from credvault.domain.errors import ConflictError
 
 Document = dict[str, Any]
@@ -28,6 +30,7 @@ WIDTH = 60.0
 """Seconds one document covers."""
 MAX_ITEMS = 1000
 """Entries one document holds at most (keeps it far below Vault's request size limit)."""
+ADD_TRIES = 30
 
 
 class Documents(Protocol):
@@ -70,25 +73,35 @@ class ExpiryBook:
         self._lease = lease
         self._clock = clock
 
-    async def add(self, when: float, tenant_id: str, connection_id: str, tries: int = 20) -> None:
-        """Registers an expiry moment (one already past: for the minute under way)."""
-        item = [when, tenant_id, connection_id]
-        number = max(minute_of(when), minute_of(self._clock()))
-        for _ in range(tries):
+    async def add(self, when: float, tenant_id: str, connection_id: str) -> None:
+        """Registers an expiry moment (one already past: for the minute under way). Writers adding to
+        the same minute at once (a bulk import) take turns, backing off at random."""
+        retrying = tenacity.AsyncRetrying(
+            stop=tenacity.stop_after_attempt(ADD_TRIES),
+            wait=tenacity.wait_random_exponential(multiplier=0.02, max=1.0),
+            retry=tenacity.retry_if_result(lambda added: not added),
+            retry_error_callback=lambda _state: False,
+        )
+        if not await retrying(self._add_once, [when, tenant_id, connection_id]):
+            raise ConflictError(
+                "too many concurrent changes to the expiry schedule; try again", retry_after=1
+            )
+
+    async def _add_once(self, item: list[Any]) -> bool:
+        """False when another writer came first."""
+        number = max(minute_of(item[0]), minute_of(self._clock()))
+        while True:
             found = await self._docs.read(_path(number))
             doc, version = found if found is not None else ({}, 0)
             items = list(doc.get("items", []))
             if item in items:
-                return
-            if doc.get("done") or len(items) >= MAX_ITEMS:
-                number += 1
-                continue
-            if (
-                await self._docs.write(_path(number), {**doc, "items": [*items, item]}, cas=version)
-                is not None
-            ):
-                return
-        raise ConflictError("too many concurrent changes to the expiry schedule; try again", retry_after=1)
+                return True
+            if not doc.get("done") and len(items) < MAX_ITEMS:
+                break
+            number += 1
+        return (
+            await self._docs.write(_path(number), {**doc, "items": [*items, item]}, cas=version) is not None
+        )
 
     async def claim(self, number: int) -> Claim | Held:
         found = await self._docs.read(_path(number))
