@@ -1,9 +1,9 @@
 """Scheduled re-checks and expiry, with two credvault replicas on a 3-node OpenBao Raft cluster and the
 fake providers: a key revoked at the provider is found INVALID by the next check and ACTIVE again once
 fixed; a 429 pauses that provider's checks (Retry-After honoured) and changes nothing; the expiry
-warning comes once and EXPIRED at expires_at; interval 0 turns it all off. Every wait is for an
-outcome, with a generous bound. That two replicas check each connection about once per interval
-between them is test_rechecks_soak's."""
+warning comes once and EXPIRED at expires_at; interval 0 turns the checks off (not the expiry events:
+test_expiry). Every wait is for an outcome, with a generous bound. That two replicas check each
+connection about once per interval between them is test_rechecks_soak's."""
 
 from __future__ import annotations
 
