@@ -10,6 +10,9 @@ import copy
 from typing import Any
 
 from credvault.domain.expiry_book import MAX_ITEMS, WIDTH, Claim, ExpiryBook, Held
+from credvault.domain.model import Deadline
+
+NO_DEADLINE = Deadline(None)
 
 
 class MemoryDocuments:
@@ -58,7 +61,7 @@ def run(coroutine: Any) -> Any:
 def test_one_replica_holds_a_minute_until_its_lease_runs_out():
     clock = Clock(START + 1)
     a, b, _ = books(clock)
-    run(a.add(START + 30, "acme", "c1"))
+    run(a.add(START + 30, "acme", "c1", NO_DEADLINE))
     claim = run(a.claim(1000))
     assert isinstance(claim, Claim) and claim.items == [(START + 30, "acme", "c1")]
     assert run(b.claim(1000)) == Held(until=START + 16, done=False)
@@ -73,9 +76,9 @@ def test_an_entry_added_to_the_minute_under_way_reaches_its_owner():
     a, b, _ = books(clock)
     claim = run(a.claim(1000))
     assert isinstance(claim, Claim) and claim.items == []
-    run(b.add(START - 5, "acme", "late"))  # a moment already past goes into the minute under way
+    run(b.add(START - 5, "acme", "late", NO_DEADLINE))  # a moment already past goes into the minute under way
     assert run(a.refresh(claim)) and claim.items == [(START - 5, "acme", "late")]
-    run(b.add(START + 40, "acme", "later"))
+    run(b.add(START + 40, "acme", "later", NO_DEADLINE))
     clock.now = START + WIDTH
     assert run(a.renew(claim, done=True))  # the write met the new entry: not done yet, entry taken in
     assert len(claim.items) == 2
@@ -89,18 +92,18 @@ def test_a_finished_or_full_minute_passes_entries_to_the_next():
     claim = run(a.claim(1000))
     assert isinstance(claim, Claim)
     assert run(a.renew(claim, done=True))
-    run(b.add(START + 2, "acme", "after-done"))
+    run(b.add(START + 2, "acme", "after-done", NO_DEADLINE))
     assert docs.docs["expiry/1001"][0]["items"] == [[START + 2, "acme", "after-done"]]
     docs.docs["expiry/1002"] = ({"items": [[START + 2 * WIDTH, "t", f"c{n}"] for n in range(MAX_ITEMS)]}, 1)
-    run(b.add(START + 2 * WIDTH + 1, "acme", "crowded"))
+    run(b.add(START + 2 * WIDTH + 1, "acme", "crowded", NO_DEADLINE))
     assert docs.docs["expiry/1003"][0]["items"] == [[START + 2 * WIDTH + 1, "acme", "crowded"]]
 
 
 def test_adding_twice_stores_once_and_a_released_minute_is_free_at_once():
     clock = Clock(START + 1)
     a, b, docs = books(clock)
-    run(a.add(START + 30, "acme", "c1"))
-    run(b.add(START + 30, "acme", "c1"))
+    run(a.add(START + 30, "acme", "c1", NO_DEADLINE))
+    run(b.add(START + 30, "acme", "c1", NO_DEADLINE))
     assert len(docs.docs["expiry/1000"][0]["items"]) == 1
     claim = run(a.claim(1000))
     assert isinstance(claim, Claim)

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import tenacity
 
 from credvault.domain.errors import ConflictError
+from credvault.domain.model import Deadline
 
 Document = dict[str, Any]
 Item = tuple[float, str, str]
@@ -31,6 +32,8 @@ WIDTH = 60.0
 MAX_ITEMS = 1000
 """Entries one document holds at most (keeps it far below Vault's request size limit)."""
 ADD_TRIES = 30
+ADD_WITHIN = 10.0
+"""Seconds an addition keeps trying at most (less when the caller's deadline is nearer)."""
 
 
 class Documents(Protocol):
@@ -73,11 +76,12 @@ class ExpiryBook:
         self._lease = lease
         self._clock = clock
 
-    async def add(self, when: float, tenant_id: str, connection_id: str) -> None:
+    async def add(self, when: float, tenant_id: str, connection_id: str, deadline: Deadline) -> None:
         """Registers an expiry moment (one already past: for the minute under way). Writers adding to
-        the same minute at once (a bulk import) take turns, backing off at random."""
+        the same minute at once (a bulk import) take turns, backing off at random, until `deadline`."""
+        within = deadline.remaining(cap=ADD_WITHIN)
         retrying = tenacity.AsyncRetrying(
-            stop=tenacity.stop_after_attempt(ADD_TRIES),
+            stop=tenacity.stop_after_attempt(ADD_TRIES) | tenacity.stop_after_delay(within or 0),
             wait=tenacity.wait_random_exponential(multiplier=0.02, max=1.0),
             retry=tenacity.retry_if_result(lambda added: not added),
             retry_error_callback=lambda _state: False,

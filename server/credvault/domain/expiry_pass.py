@@ -18,7 +18,7 @@ from collections.abc import Callable
 from credvault.domain.errors import CredvaultError
 from credvault.domain.expiry import Expiry
 from credvault.domain.expiry_book import WIDTH, Claim, ExpiryBook, Held, Item, minute_of
-from credvault.domain.model import ConnectionRecord
+from credvault.domain.model import ConnectionRecord, Deadline
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +39,10 @@ class ExpiryPass:
         self._expiry = expiry
         self._clock = clock
 
-    async def arm(self, record: ConnectionRecord) -> None:
+    async def arm(self, record: ConnectionRecord, deadline: Deadline) -> None:
         """Registers the record's expiry moments (called before the write that brings them)."""
         for moment in self._expiry.moments(record):
-            await self._book.add(moment.timestamp(), record.tenant_id, record.connection_id)
+            await self._book.add(moment.timestamp(), record.tenant_id, record.connection_id, deadline)
 
     async def run(self) -> None:
         """Runs until cancelled."""

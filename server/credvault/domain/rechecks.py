@@ -252,4 +252,4 @@ class Rechecker:
         if any(
             now < moment.timestamp() <= now + self._timing.interval for moment in self._expiry.moments(record)
         ):
-            await self._arm(record)
+            await self._arm(record, Deadline(None))

@@ -14,7 +14,7 @@ from credvault.domain.model import ConnectionRecord, Credentials, Deadline
 from credvault.events.journal import Journal
 from credvault.events.model import Event, EventType
 
-Arm = Callable[[ConnectionRecord], Awaitable[None]]
+Arm = Callable[[ConnectionRecord, Deadline], Awaitable[None]]
 """Registers a record's expiry moments (`credvault.domain.expiry_pass`) before the write that brings them."""
 
 
@@ -45,7 +45,7 @@ class Changes:
         record = replace(record, event_ids=(event.event_id,))
         stored = record
         if self._arm is not None and record.expires_at is not None:
-            await self._arm(record)
+            await self._arm(record, deadline)
 
         async def write() -> int:
             return await self._store.create(stored, credentials, deadline.remaining())
@@ -66,7 +66,7 @@ class Changes:
         first) with the event `change`; None for a write that changes nothing a watcher cares about
         (a check that found what the last one found). Returns the version written."""
         if self._arm is not None and record.expires_at not in (None, stored.record.expires_at):
-            await self._arm(record)
+            await self._arm(record, deadline)
         if change is None:
             return await self._store.replace(record, credentials, stored.version, deadline.remaining())
         event = self.event(change, record, connect_session_id)
