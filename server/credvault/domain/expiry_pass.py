@@ -68,7 +68,9 @@ class ExpiryPass:
                         if answer.done:
                             settled.add(number)
                         else:
-                            look_again[number] = answer.until
+                            look_again[number] = min(
+                                answer.until, now + LEASE / 3
+                            )  # its owner may hand it over
                         continue
                     working[number] = asyncio.create_task(self._work(answer))
                 for number, task in list(working.items()):
