@@ -28,5 +28,4 @@ def test_twenty_seconds_of_rechecks_with_two_replicas(tmp_path):
     # The budget grants at most `rate` checks per provider in a window (tests/unit/test_recheck_schedule.py);
     # the provider counts by arrival, and on a loaded machine a check granted late in one second may
     # arrive in the next (seen: 20 at rate 15 with other test runs beside it, 12 on a quiet machine).
-    # Without the budget this run's bursts reach several times the rate.
     assert max(report["most_checks_one_provider_saw_in_a_second"].values()) <= rate * 1.5
