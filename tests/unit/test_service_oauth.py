@@ -17,6 +17,7 @@ from credvault.domain.errors import FailedPreconditionError
 from credvault.domain.model import Deadline, Status
 from credvault.domain.service import CredentialService
 from credvault.events.journal import Journal
+from credvault.events.model import EventType
 from credvault.providers import Check, ClientCredentials, ProviderSpec, Rule, credential
 from credvault.providers.authorizer import TokenCache, margin
 from credvault.providers.registry import ProviderRegistry
@@ -50,14 +51,16 @@ class Provider:
         return httpx.Response(200 if ok else 401, json={})
 
 
-def replica(store: MemoryStore, provider: Provider, tokens: TokenCache | None = None) -> CredentialService:
+def replica(
+    store: MemoryStore, provider: Provider, tokens: TokenCache | None = None, journal: Journal | None = None
+) -> CredentialService:
     return CredentialService(
         ProviderRegistry([SPEC], {}),
         store,
         httpx.AsyncClient(transport=httpx.MockTransport(provider)),
         verify_timeout=5.0,
         cache=HeaderCache(size=0, ttl=0),
-        journal=Journal(store, MemoryDocuments()),
+        journal=journal or Journal(store, MemoryDocuments()),
         tokens=tokens,
     )
 
@@ -86,7 +89,8 @@ def test_each_replica_mints_once_for_all_its_callers():
 def test_a_rejected_secret_when_handing_out_headers_makes_the_connection_invalid():
     async def scenario() -> None:
         store, provider, now = MemoryStore(), Provider(), [time.time()]
-        service = replica(store, provider, TokenCache(clock=lambda: now[0]))
+        journal = Journal(store, MemoryDocuments())
+        service = replica(store, provider, TokenCache(clock=lambda: now[0]), journal)
         await create(service)
         provider.secret = "rotated"
         assert (await service.auth_headers("acme", "c", Deadline(5))).headers[
@@ -99,5 +103,8 @@ def test_a_rejected_secret_when_handing_out_headers_makes_the_connection_invalid
         record = await service.get("acme", "c", Deadline(5))
         assert record.status is Status.INVALID and record.last_outcome is not None
         assert record.last_outcome.reason == "CREDENTIALS_REJECTED"
+        head = await journal.head()  # watchers and webhooks hear of it like any rejected check
+        log = [event.type async for event in journal.events_after(0, head)]
+        assert log == [EventType.CREATED, EventType.INVALIDATED]
 
     asyncio.run(scenario())

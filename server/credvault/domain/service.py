@@ -285,10 +285,11 @@ class CredentialService:
         return auth
 
     async def _headers_of(self, stored: StoredConnection, deadline: Deadline) -> AuthHeaders:
-        record = self._current(stored.record)
+        record = stored.record
+        status = record.effective_status(self._clock())
         connection_id = record.connection_id
         spec = self._spec_of(record)
-        if record.status is Status.EXPIRED:
+        if status is Status.EXPIRED:
             raise FailedPreconditionError(
                 f"the credentials of connection {connection_id} expired at "
                 f"{record.expires_at:%Y-%m-%d %H:%M} UTC; create a new token and pass it to UpdateConnection",
@@ -296,7 +297,7 @@ class CredentialService:
                 metadata={"provider": spec.id},
                 help_url=spec.docs_url,
             )
-        if record.status is Status.INVALID:
+        if status is Status.INVALID:
             hint = record.last_outcome.hint if record.last_outcome else ""
             raise FailedPreconditionError(
                 f"connection {connection_id} failed its last verification; {hint} "
@@ -310,8 +311,9 @@ class CredentialService:
         if isinstance(auth, Verdict):  # a rejected client secret makes the connection INVALID
             now = self._clock()
             rejected = stored.record.with_outcome(Outcome.of(auth, now), now)
+            change = status_event(stored.record.status, rejected.status)
             try:
-                await self._store.replace(rejected, stored.credentials, stored.version, deadline.remaining())
+                await self._changes.replace(stored, rejected, stored.credentials, change, deadline)
             except (
                 CredvaultError
             ) as error:  # changed meanwhile (e.g. by a concurrent caller), or Vault trouble
