@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import traceback
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
@@ -54,6 +55,11 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        if record.exc_info and record.exc_info[0] is not None:
+            # The type and where it was raised, never the exception's text: that may hold a secret.
+            kind, _, trace = record.exc_info
+            entry["exception"] = kind.__name__
+            entry["traceback"] = "".join(traceback.format_tb(trace))
         return json.dumps(entry, default=str)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 
 import pytest
 
@@ -53,3 +54,16 @@ def test_vault_calls_run_in_threads_that_see_the_request_id():
         store.close()
     labels = {"operation": "read", "outcome": "ok"}
     assert metrics.registry.get_sample_value("credvault_vault_request_duration_seconds_count", labels) == 1
+
+
+def test_a_logged_exception_shows_its_type_and_place_never_its_text():
+    secret = "s3cret"
+    try:
+        raise ValueError(f"token={secret}")
+    except ValueError:
+        record = logging.getLogger("t").makeRecord("t", logging.ERROR, __file__, 1, "failed", (), None)
+        record.exc_info = sys.exc_info()
+    line = json.loads(JsonFormatter().format(record))
+    assert line["exception"] == "ValueError"
+    assert "test_a_logged_exception_shows_its_type_and_place" in line["traceback"]
+    assert "s3cret" not in json.dumps(line)
