@@ -159,7 +159,7 @@ class CredentialVaultServicer(pb_grpc.CredentialVaultServicer):
     async def WatchConnectionEvents(
         self, request: pb.WatchConnectionEventsRequest, context: Context
     ) -> AsyncIterator[pb.ConnectionEvent]:
-        head, seq = await self._feed.position(request.tenant_id, request.after)
+        head, seq = await self._feed.position(request.tenant_id, request.after, context.time_remaining())
         await context.send_initial_metadata(WATCHING)  # tells the caller the watch is in place
         async for event, cursor in self._feed.follow(request.tenant_id, head, seq):
             yield event_message(event, cursor)

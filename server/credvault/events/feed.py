@@ -49,14 +49,14 @@ class EventFeed:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
-    async def position(self, tenant_id: str, after: str) -> tuple[Head, int]:
+    async def position(self, tenant_id: str, after: str, deadline: float | None) -> tuple[Head, int]:
         """Where a watch of the tenant's events after the cursor `after` (empty: from now) begins:
-        the head read now and the seq after which to send. OUT_OF_RANGE when the cursor's events
-        are no longer kept."""
+        the head read now (within the call's `deadline`, in seconds) and the seq after which to send.
+        OUT_OF_RANGE when the cursor's events are no longer kept."""
         bad = id_violation("tenant_id", tenant_id)
         if bad is not None:
             raise InvalidArgumentError([bad])
-        head = await self._journal.head()
+        head = await self._journal.head(deadline)
         return head, self._start(head, after) if after else head.last
 
     async def follow(self, tenant_id: str, head: Head, seq: int) -> AsyncIterator[tuple[Event, str]]:

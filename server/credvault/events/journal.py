@@ -163,9 +163,10 @@ class Journal:
 
     # -- reading -----------------------------------------------------------------------------------
 
-    async def head(self) -> Head:
-        """The head as Vault has it now (created on first use)."""
-        head = await self._read_head()
+    async def head(self, deadline: float | None = None) -> Head:
+        """The head as Vault has it now (created on first use); `deadline`: seconds the reads may take
+        (None: the store's own bound)."""
+        head = await self._read_head(deadline)
         await self._publish(head)
         return head
 
@@ -323,15 +324,15 @@ class Journal:
         await self._documents.write(page_name(head.sealed), {"events": text}, None, None)
         self._submit_nowait(Seal(head.sealed))
 
-    async def _read_head(self) -> Head:
-        found = await self._documents.read(HEAD, None)
+    async def _read_head(self, deadline: float | None = None) -> Head:
+        found = await self._documents.read(HEAD, deadline)
         if found is not None:
             return Head.from_document(*found)
         head = Head.new()
         try:
-            head.version = await self._documents.write(HEAD, head.document(), 0, None)
+            head.version = await self._documents.write(HEAD, head.document(), 0, deadline)
         except ConflictError:
-            found = await self._documents.read(HEAD, None)
+            found = await self._documents.read(HEAD, deadline)
             assert found is not None
             return Head.from_document(*found)
         return head
