@@ -173,6 +173,7 @@ async def serve(
                 await webhooks.close()
             await feed.close()  # watchers are told to watch again elsewhere: they never hold the drain
             await server.stop(settings.shutdown_grace)
+            await service.close()
     finally:
         if page is not None:
             await page.stop()

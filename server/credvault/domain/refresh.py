@@ -29,15 +29,22 @@ class HeaderRefresh:
             self._refreshing[key] = task
             task.add_done_callback(lambda _: self._refreshing.pop(key, None))
 
+    async def close(self) -> None:
+        """Cancels the re-reads in flight and waits for them to end (at shutdown)."""
+        tasks = list(self._refreshing.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def _refresh(self, key: Key) -> None:
-        ticket = self._cache.ticket()
-        try:
-            auth = await self._load(key)
-        except (NotFoundError, FailedPreconditionError):
-            self._cache.invalidate(key)  # deleted, expired or invalid: the next call reads and says so
-        except CredvaultError as error:  # Vault trouble: the entry still expires at its TTL
-            log.warning("could not refresh cached auth headers (%s)", error.reason)
-        except Exception as error:  # a background task: logged by type only (its text may hold a secret)
-            log.error("could not refresh cached auth headers (unexpected %s)", type(error).__name__)
-        else:
-            self._cache.put(key, auth, ticket)
+        with self._cache.reading(key) as ticket:
+            try:
+                auth = await self._load(key)
+            except (NotFoundError, FailedPreconditionError):
+                self._cache.invalidate(key)  # deleted, expired or invalid: the next call reads and says so
+            except CredvaultError as error:  # Vault trouble: the entry still expires at its TTL
+                log.warning("could not refresh cached auth headers (%s)", error.reason)
+            except Exception as error:  # a background task: logged by type only (its text may hold a secret)
+                log.error("could not refresh cached auth headers (unexpected %s)", type(error).__name__)
+            else:
+                self._cache.put(key, auth, ticket)

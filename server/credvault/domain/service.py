@@ -87,6 +87,10 @@ class CredentialService:
         self._changes = Changes(store, journal, clock, arm_expiry)
         self._clock = clock
 
+    async def close(self) -> None:
+        """Stops the background re-reads of cached headers (at shutdown, once calls have drained)."""
+        await self._refresh.close()
+
     def providers(self) -> list[ProviderSpec]:
         return self._registry.all()
 
@@ -279,9 +283,9 @@ class CredentialService:
             if due:
                 self._refresh.soon(key)
             return auth
-        ticket = self._cache.ticket()
-        auth = await self._headers_of(await self._read(tenant_id, connection_id, deadline), deadline)
-        self._cache.put(key, auth, ticket)
+        with self._cache.reading(key) as ticket:
+            auth = await self._headers_of(await self._read(tenant_id, connection_id, deadline), deadline)
+            self._cache.put(key, auth, ticket)
         return auth
 
     async def _headers_of(self, stored: StoredConnection, deadline: Deadline) -> AuthHeaders:
