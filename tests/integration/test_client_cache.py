@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import os
+import socket
 import threading
 import time
 import uuid
@@ -18,7 +19,14 @@ from typing import Any
 
 import pytest
 from conftest import server_env
-from credvault_client import Client, FailedPreconditionError, NotFoundError, UnavailableError
+from credvault_client import (
+    Client,
+    CredvaultError,
+    DeadlineExceededError,
+    FailedPreconditionError,
+    NotFoundError,
+    UnavailableError,
+)
 from support import ORG, CredvaultProcess, free_port, require_tools, scrape
 from test_clients import NODE, go_tree, run
 
@@ -144,6 +152,48 @@ def test_concurrent_misses_make_one_call(replicas, admin, tenant, key):
             thread.join(timeout=30)
         assert answers == [key] * 8
         assert header_calls(replicas.b) - before == 1
+
+
+def test_a_caller_joining_a_call_in_flight_keeps_its_own_deadline():
+    """A listener that takes connections and never answers: the first caller's miss (30 s timeout) hangs;
+    a second caller for the same connection gets the usual deadline error at its own short deadline,
+    while the first is still waiting. Closing the connections then ends the first call."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    accepted = threading.Event()
+
+    def hold() -> None:
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+            accepted.set()
+
+    threading.Thread(target=hold, daemon=True).start()
+    first: list[CredvaultError] = []
+    with Client.connect(f"127.0.0.1:{listener.getsockname()[1]}", tls=False, cache_auth_headers=True) as cached:
+
+        def lead() -> None:
+            try:
+                cached.get_auth_headers("t-silent", "jc", timeout=30)
+            except CredvaultError as error:
+                first.append(error)
+
+        leader = threading.Thread(target=lead)
+        leader.start()
+        try:
+            assert accepted.wait(10)  # the leader's miss is in flight
+            with pytest.raises(DeadlineExceededError):
+                cached.get_auth_headers("t-silent", "jc", timeout=0.2)
+            assert leader.is_alive()
+        finally:
+            listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
+            for connection in held:
+                connection.close()
+            leader.join(timeout=40)
+    assert len(first) == 1 and not isinstance(first[0], DeadlineExceededError), first
 
 
 def test_the_cache_keeps_the_most_recently_used(replicas, admin, tenant, fakes):

@@ -201,7 +201,9 @@ class Client:
         """The headers (secret: never log them) and base URL to call the provider with. With the cache
         on, the answer may be shared with other callers: read it, never modify it."""
         if self.header_cache is not None:
-            return self.header_cache.get(tenant_id, connection_id, timeout)
+            return self.header_cache.get(
+                tenant_id, connection_id, self.timeouts["GetAuthHeaders"] if timeout is None else timeout
+            )
         return self._fetch_auth_headers(tenant_id, connection_id, timeout)
 
     def list_providers(self, *, timeout: float | None = None) -> list[pb.Provider]:

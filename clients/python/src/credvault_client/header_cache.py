@@ -7,8 +7,8 @@ cache sooner: for every tenant it holds entries of, the cache follows the tenant
 stream (`TenantWatch`) and drops a connection's entry on any event for it. When the stream cannot be
 held (the caller may not watch, the server is away) entries simply live out their `cache_ttl`.
 
-Concurrent misses for one connection make one call; the others wait for its answer (bounded by that
-call's deadline). A fetch that raced with an event for its tenant is answered but not kept, so an event
+Concurrent misses for one connection make one call; each of the others waits for its answer until its
+own deadline (then `DeadlineExceededError`), so no caller waits past the `timeout` it gave. A fetch that raced with an event for its tenant is answered but not kept, so an event
 can never be undone by an answer read before it. Size is bounded: least recently used entries go first.
 
 Built on cachetools' `TLRUCache` (per-entry expiry plus an LRU bound); one lock guards it. The returned
@@ -22,15 +22,17 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 
+import grpc
 from cachetools import TLRUCache
 
+from credvault_client.errors import DeadlineExceededError
 from credvault_client.event_watch import TenantWatch
 from credvault_client.v1 import credvault_pb2 as pb
 from credvault_client.v1 import credvault_pb2_grpc
 
 Key = tuple[str, str]
 """(tenant_id, connection_id)."""
-Fetch = Callable[[str, str, "float | None"], pb.GetAuthHeadersResponse]
+Fetch = Callable[[str, str, float], pb.GetAuthHeadersResponse]
 
 DEFAULT_SIZE = 10_000
 """Most connections kept."""
@@ -63,7 +65,9 @@ class AuthHeaderCache:
         self._pruned_at = clock()
         self._closed = False
 
-    def get(self, tenant_id: str, connection_id: str, timeout: float | None) -> pb.GetAuthHeadersResponse:
+    def get(self, tenant_id: str, connection_id: str, timeout: float) -> pb.GetAuthHeadersResponse:
+        """The answer within `timeout` seconds, however long another caller's call for it may take."""
+        end = time.monotonic() + timeout
         key = (tenant_id, connection_id)
         with self._lock:
             entry = self._entries.get(key)
@@ -76,9 +80,15 @@ class AuthHeaderCache:
             else:
                 leading = False
         if not leading:
-            return flight.result()
+            try:
+                return flight.result(_left(end))
+            except TimeoutError:
+                raise DeadlineExceededError(
+                    grpc.StatusCode.DEADLINE_EXCEEDED,
+                    "no answer within the deadline (waiting for another caller's call for this connection)",
+                ) from None
         try:
-            response = self._miss(tenant_id, connection_id, timeout)
+            response = self._miss(tenant_id, connection_id, end)
         except BaseException as error:
             with self._lock:
                 self._flights.pop(key, None)
@@ -121,11 +131,11 @@ class AuthHeaderCache:
         for watch in watches:
             watch.join(timeout=5)
 
-    def _miss(self, tenant_id: str, connection_id: str, timeout: float | None) -> pb.GetAuthHeadersResponse:
-        self._watch(tenant_id).settled.wait(WATCH_WAIT)
+    def _miss(self, tenant_id: str, connection_id: str, end: float) -> pb.GetAuthHeadersResponse:
+        self._watch(tenant_id).settled.wait(min(WATCH_WAIT, _left(end)))
         with self._lock:
             ticket = self._tickets.get(tenant_id, 0)
-        response = self._fetch(tenant_id, connection_id, timeout)
+        response = self._fetch(tenant_id, connection_id, _left(end))
         ttl = response.cache_ttl.ToTimedelta().total_seconds()
         with self._lock:
             del self._flights[(tenant_id, connection_id)]
@@ -162,6 +172,11 @@ class AuthHeaderCache:
                 del self._watches[watch.tenant_id]
         for watch in idle:
             watch.stop()
+
+
+def _left(end: float) -> float:
+    """Seconds until `end` (a `time.monotonic()` reading), never below 0."""
+    return max(0.0, end - time.monotonic())
 
 
 def _until(_key: Key, entry: tuple[pb.GetAuthHeadersResponse, float], now: float) -> float:
