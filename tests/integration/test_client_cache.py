@@ -353,7 +353,7 @@ def other_client_env(replicas, admin, fakes) -> dict[str, str]:
 def test_node_client_cache(other_client_env):
     require_tools("node", hint="apt-get install nodejs npm")
     output = run(["node", "--test", "test-replicas/cache.js"], NODE, other_client_env)
-    assert "# pass 7" in output and "# skipped 0" in output, output
+    assert "# pass 8" in output and "# skipped 0" in output, output
 
 
 def test_go_client_cache(other_client_env, go_tree):

@@ -7,11 +7,14 @@
 // cache sooner: for every tenant it holds entries of, the cache follows the tenant's
 // WatchConnectionEvents stream (TenantWatch) and drops a connection's entry on any event for it. When
 // the stream cannot be held (the caller may not watch, the server is away) entries live out their
-// cache_ttl. Concurrent misses for one connection share one call. A fetch that raced with an event for
+// cache_ttl. Concurrent misses for one connection share one call; each caller waits for it only until
+// its own deadline (then DEADLINE_EXCEEDED), and the call itself keeps to the first caller's. A fetch that raced with an event for
 // its tenant is answered but not kept. Size is bounded (lru-cache: least recently used entries go first,
 // each with its own TTL). Answers are shared between callers: read them, never modify them.
 
+const grpc = require('@grpc/grpc-js');
 const { LRUCache } = require('lru-cache');
+const { CredvaultError } = require('./errors');
 const { TenantWatch } = require('./event-watch');
 
 const DEFAULT_SIZE = 10_000;
@@ -25,7 +28,7 @@ const SEP = '\u0000'; // ids never hold it
 class AuthHeaderCache {
   /**
    * @param {object} stub the CredentialVault client
-   * @param {(request: object, options?: object) => Promise<object>} fetch the uncached call
+   * @param {(request: object, options: { timeout: number }) => Promise<object>} fetch the uncached call
    * @param {object} options
    */
   constructor(stub, fetch, { size = DEFAULT_SIZE, metadata, logger = console } = {}) {
@@ -41,17 +44,17 @@ class AuthHeaderCache {
     this.closed = false;
   }
 
-  /** The cached answer, or the one call in flight for the connection, or a new call. */
-  get(request, options) {
+  /** The cached answer, or the one call in flight for the connection, or a new call; by `deadline`
+   * (epoch milliseconds) at the latest. */
+  get(request, deadline) {
     const key = request.tenant_id + SEP + request.connection_id;
     const hit = this.entries.get(key);
     if (hit !== undefined) return Promise.resolve(hit);
-    let flight = this.flights.get(key);
-    if (flight === undefined) {
-      flight = this.#miss(key, request, options).finally(() => this.flights.delete(key));
-      this.flights.set(key, flight);
-    }
-    return flight;
+    const flight = this.flights.get(key);
+    if (flight !== undefined) return byDeadline(flight, deadline);
+    const miss = this.#miss(key, request, deadline).finally(() => this.flights.delete(key));
+    this.flights.set(key, miss);
+    return miss;
   }
 
   drop(tenantId, connectionId) {
@@ -83,11 +86,11 @@ class AuthHeaderCache {
     this.entries.clear();
   }
 
-  async #miss(key, request, options) {
+  async #miss(key, request, deadline) {
     const tenantId = request.tenant_id;
-    await waitAtMost(this.#watch(tenantId).settled, WATCH_WAIT_MS);
+    await waitAtMost(this.#watch(tenantId).settled, Math.min(WATCH_WAIT_MS, deadline - Date.now()));
     const ticket = this.tickets.get(tenantId) ?? 0;
-    const response = await this.fetch(request, options);
+    const response = await this.fetch(request, { timeout: Math.max(0, deadline - Date.now()) / 1000 });
     const ttlMs = durationMs(response.cache_ttl);
     if (ttlMs > 0 && !this.closed && (this.tickets.get(tenantId) ?? 0) === ticket) {
       this.entries.set(key, response, { ttl: ttlMs });
@@ -139,6 +142,17 @@ function waitAtMost(promise, ms) {
   let timer;
   const timeout = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** `flight`'s outcome, or DEADLINE_EXCEEDED if it has none by `deadline` (epoch milliseconds). */
+function byDeadline(flight, deadline) {
+  let timer;
+  const expiry = new Promise((_resolve, reject) => {
+    const details = 'no answer within the deadline (waiting for the call in flight for this connection)';
+    const error = { code: grpc.status.DEADLINE_EXCEEDED, details, metadata: new grpc.Metadata() };
+    timer = setTimeout(() => reject(new CredvaultError(error)), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([flight, expiry]).finally(() => clearTimeout(timer));
 }
 
 module.exports = { AuthHeaderCache, DEFAULT_SIZE };

@@ -151,7 +151,10 @@ class CredvaultClient {
   /** The headers (secret: never log them) and base URL to call the provider with. With the cache on,
    * the answer may be shared with other callers: read it, never modify it. */
   getAuthHeaders(request, options) {
-    if (this.headerCache) return this.headerCache.get(request, options);
+    if (this.headerCache) {
+      const seconds = options?.timeout ?? this.timeouts.GetAuthHeaders;
+      return this.headerCache.get(request, Date.now() + seconds * 1000);
+    }
     return this.#call('GetAuthHeaders', request, options);
   }
 

@@ -3,6 +3,7 @@
 // starts them and sets the environment): changes go through replica A, the cached client reads and
 // watches through replica B, and B's metrics count the GetAuthHeaders calls it answered.
 
+const net = require('node:net');
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { CredvaultClient, CredvaultError } = require('../src');
@@ -35,9 +36,9 @@ async function eventually(check, timeoutMs = 20_000) {
 }
 
 /** The key the client hands out now, or the name of the error it fails with. */
-async function servedKey(vault, ids) {
+async function servedKey(vault, ids, options) {
   try {
-    return (await vault.getAuthHeaders(ids)).headers['x-api-key'];
+    return (await vault.getAuthHeaders(ids, options)).headers['x-api-key'];
   } catch (error) {
     if (error instanceof CredvaultError) return error.codeName;
     throw error;
@@ -50,6 +51,25 @@ async function connection(admin, key = env.CREDVAULT_TEST_JUMPCLOUD_KEY) {
   await admin.createConnection({ ...ids, provider: 'jumpcloud', credentials: { api_key: key } });
   return ids;
 }
+
+test('a caller joining a call in flight keeps its own deadline', async (t) => {
+  // A listener that takes connections and never answers: the first caller's miss (30 s) hangs; a second
+  // caller for the same connection gets DEADLINE_EXCEEDED at its own short deadline while the first waits.
+  const held = [];
+  const listener = net.createServer((socket) => held.push(socket));
+  await new Promise((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const cached = new CredvaultClient(`127.0.0.1:${listener.address().port}`, { tls: false, cacheAuthHeaders: true });
+  t.after(() => cached.close());
+  const ids = { tenant_id: 't-silent', connection_id: 'jc' };
+  let firstDone = false;
+  const first = servedKey(cached, ids, { timeout: 30 }).finally(() => (firstDone = true));
+  await eventually(() => held.length > 0);
+  assert.equal(await servedKey(cached, ids, { timeout: 0.2 }), 'DEADLINE_EXCEEDED');
+  assert.equal(firstDone, false);
+  listener.close();
+  held.forEach((socket) => socket.destroy());
+  assert.notEqual(await first, 'DEADLINE_EXCEEDED');
+});
 
 test('a hit makes no call', { skip }, async (t) => {
   const admin = client(env.CREDVAULT_REPLICA_A, 'admin');
