@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/credvault/credvault/clients/go/credvault"
 	credvaultv1 "github.com/credvault/credvault/clients/go/credvault/v1"
+	"google.golang.org/grpc/codes"
 )
 
 func cacheClient(t *testing.T, address, role string, options credvault.Options) *credvault.Client {
@@ -98,6 +100,56 @@ func newConnection(t *testing.T, admin *credvault.Client) *credvaultv1.GetAuthHe
 func idsFrom(variable string) *credvaultv1.GetAuthHeadersRequest {
 	parts := strings.SplitN(os.Getenv(variable)+"/", "/", 3)
 	return &credvaultv1.GetAuthHeadersRequest{TenantId: parts[0], ConnectionId: parts[1]}
+}
+
+// TestCacheJoinerKeepsItsOwnDeadline: a listener takes connections and never answers, so the first
+// caller's miss hangs. That caller is cancelled; a second caller for the same connection is not failed by
+// it but waits for the call until its own deadline and gets DEADLINE_EXCEEDED.
+func TestCacheJoinerKeepsItsOwnDeadline(t *testing.T) {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 8)
+	go func() {
+		for {
+			conn, err := listener.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- conn
+		}
+	}()
+	cached := cacheClient(t, listener.Addr().String(), "worker", credvault.Options{CacheAuthHeaders: true})
+	t.Cleanup(func() {
+		listener.Close()
+		for len(accepted) > 0 {
+			(<-accepted).Close()
+		}
+	})
+	ids := &credvaultv1.GetAuthHeadersRequest{TenantId: "t-silent", ConnectionId: "jc"}
+	leaderCtx, cancelLeader := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancelLeader()
+	leader := make(chan error, 1)
+	go func() {
+		_, err := cached.GetAuthHeaders(leaderCtx, ids)
+		leader <- err
+	}()
+	conn := <-accepted // the leader's miss is in flight
+	accepted <- conn
+	joinerCtx, cancelJoiner := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancelJoiner()
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		cancelLeader()
+	}()
+	_, err = cached.GetAuthHeaders(joinerCtx, ids)
+	if code := credvault.Details(err).Code; code != codes.DeadlineExceeded {
+		t.Fatalf("joiner: %v, want DeadlineExceeded", err)
+	}
+	if code := credvault.Details(<-leader).Code; code != codes.Canceled {
+		t.Fatalf("leader: %v, want Canceled", code)
+	}
 }
 
 func TestCacheHitMakesNoCall(t *testing.T) {

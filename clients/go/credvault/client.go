@@ -106,7 +106,8 @@ func Dial(ctx context.Context, target string, options Options) (*Client, error) 
 	}
 	client := &Client{CredentialVaultClient: credvaultv1.NewCredentialVaultClient(conn), conn: conn}
 	if options.CacheAuthHeaders {
-		client.cache = newHeaderCache(client.CredentialVaultClient, options.CacheSize, options.Logger)
+		client.cache = newHeaderCache(client.CredentialVaultClient, options.CacheSize, timeouts["GetAuthHeaders"],
+			options.Logger)
 	}
 	return client, nil
 }
@@ -121,7 +122,8 @@ func (c *Client) Close() error {
 
 // GetAuthHeaders returns the headers (secret: never log them) and base URL to call the provider with.
 // With the cache on, the answer may be shared with other callers: read it, never modify it; callers
-// waiting for the same connection share the first one's call (and its outcome).
+// waiting for the same connection share the first one's call (and its outcome, bounded by its
+// deadline); each returns when its own ctx is done, and one caller's cancel ends nobody else's wait.
 func (c *Client) GetAuthHeaders(ctx context.Context, in *credvaultv1.GetAuthHeadersRequest,
 	opts ...grpc.CallOption) (*credvaultv1.GetAuthHeadersResponse, error) {
 	if c.cache == nil {

@@ -11,6 +11,8 @@ import (
 	credvaultv1 "github.com/credvault/credvault/clients/go/credvault/v1"
 	"golang.org/x/sync/singleflight"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // DefaultCacheSize is how many connections the header cache keeps unless Options.CacheSize says.
@@ -39,13 +41,15 @@ type cacheEntry struct {
 // cache sooner: for every tenant it holds entries of, it follows the tenant's WatchConnectionEvents
 // stream and drops a connection's entry on any event for it. When the stream cannot be held (the
 // caller may not watch, the server is away) entries live out their cache_ttl. Concurrent misses for one
-// connection make one call (singleflight). A fetch that raced with an event for its tenant is answered
+// connection make one call (singleflight), run apart from its first caller's cancellation but within
+// that caller's deadline; every caller stops waiting when its own ctx is done. A fetch that raced with an event for its tenant is answered
 // but not kept. Size is bounded: least recently used entries go first (container/list).
 type headerCache struct {
-	raw    credvaultv1.CredentialVaultClient
-	logger *log.Logger
-	size   int
-	group  singleflight.Group
+	raw     credvaultv1.CredentialVaultClient
+	logger  *log.Logger
+	size    int
+	timeout time.Duration // a caller's deadline when its ctx has none
+	group   singleflight.Group
 
 	mu       sync.Mutex
 	entries  map[cacheKey]*list.Element
@@ -57,14 +61,15 @@ type headerCache struct {
 	closed   bool
 }
 
-func newHeaderCache(raw credvaultv1.CredentialVaultClient, size int, logger *log.Logger) *headerCache {
+func newHeaderCache(raw credvaultv1.CredentialVaultClient, size int, timeout time.Duration,
+	logger *log.Logger) *headerCache {
 	if size <= 0 {
 		size = DefaultCacheSize
 	}
 	if logger == nil {
 		logger = log.Default()
 	}
-	return &headerCache{raw: raw, logger: logger, size: size, entries: map[cacheKey]*list.Element{},
+	return &headerCache{raw: raw, logger: logger, size: size, timeout: timeout, entries: map[cacheKey]*list.Element{},
 		order: list.New(), tickets: map[string]uint64{}, watches: map[string]*tenantWatch{},
 		pending: map[string]int{}, prunedAt: time.Now()}
 }
@@ -75,9 +80,17 @@ func (c *headerCache) get(ctx context.Context, in *credvaultv1.GetAuthHeadersReq
 	if response := c.lookup(key); response != nil {
 		return response, nil
 	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
 	// Ids never hold a NUL byte, so the flight key is unambiguous.
 	flight := c.group.DoChan(key.tenant+"\x00"+key.connection, func() (interface{}, error) {
-		return c.miss(ctx, key, in, opts)
+		deadline, _ := ctx.Deadline()
+		missCtx, cancel := context.WithDeadline(detached{ctx}, deadline)
+		defer cancel()
+		return c.miss(missCtx, key, in, opts)
 	})
 	select {
 	case result := <-flight:
@@ -86,8 +99,24 @@ func (c *headerCache) get(ctx context.Context, in *credvaultv1.GetAuthHeadersReq
 		}
 		return result.Val.(*credvaultv1.GetAuthHeadersResponse), nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, contextStatus(ctx.Err())
 	}
+}
+
+// detached keeps a context's values (the call's metadata) but not its cancellation or deadline
+// (context.WithoutCancel, which needs Go 1.21).
+type detached struct{ context.Context }
+
+func (detached) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (detached) Done() <-chan struct{}       { return nil }
+func (detached) Err() error                  { return nil }
+
+// contextStatus is a ctx error as the status a gRPC call ending the same way would have.
+func contextStatus(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return status.Error(codes.DeadlineExceeded, err.Error())
+	}
+	return status.Error(codes.Canceled, err.Error())
 }
 
 func (c *headerCache) lookup(key cacheKey) *credvaultv1.GetAuthHeadersResponse {
@@ -123,7 +152,7 @@ func (c *headerCache) miss(ctx context.Context, key cacheKey, in *credvaultv1.Ge
 	case <-watch.settled:
 	case <-time.After(watchWait):
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, contextStatus(ctx.Err())
 	}
 	c.mu.Lock()
 	ticket := c.tickets[key.tenant]
