@@ -172,7 +172,9 @@ def test_a_caller_joining_a_call_in_flight_keeps_its_own_deadline():
 
     threading.Thread(target=hold, daemon=True).start()
     first: list[CredvaultError] = []
-    with Client.connect(f"127.0.0.1:{listener.getsockname()[1]}", tls=False, cache_auth_headers=True) as cached:
+    with Client.connect(
+        f"127.0.0.1:{listener.getsockname()[1]}", tls=False, cache_auth_headers=True
+    ) as cached:
 
         def lead() -> None:
             try:

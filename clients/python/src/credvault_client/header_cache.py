@@ -8,8 +8,9 @@ stream (`TenantWatch`) and drops a connection's entry on any event for it. When 
 held (the caller may not watch, the server is away) entries simply live out their `cache_ttl`.
 
 Concurrent misses for one connection make one call; each of the others waits for its answer until its
-own deadline (then `DeadlineExceededError`), so no caller waits past the `timeout` it gave. A fetch that raced with an event for its tenant is answered but not kept, so an event
-can never be undone by an answer read before it. Size is bounded: least recently used entries go first.
+own deadline (then `DeadlineExceededError`), so no caller waits past the `timeout` it gave. A fetch that
+raced with an event for its tenant is answered but not kept, so an event can never be undone by an
+answer read before it. Size is bounded: least recently used entries go first.
 
 Built on cachetools' `TLRUCache` (per-entry expiry plus an LRU bound); one lock guards it. The returned
 messages are shared between callers: read them, never modify them.
