@@ -132,14 +132,22 @@ def test_a_cursor_past_the_retention_is_out_of_range(guarded, key):
 def test_sigterm_ends_open_watches_at_once(openbao, fakes, tmp_path, tenant):
     env = server_env(openbao, fakes, CREDVAULT_SHUTDOWN_GRACE="60")
     process = CredvaultProcess(env, tmp_path / "server").start()
-    with grpc.insecure_channel(process.address) as channel:
-        watch = Watch(credvault_pb2_grpc.CredentialVaultStub(channel), tenant)
-        process.process.send_signal(signal.SIGTERM)
-        error = watch.error()
-        assert error.code() == grpc.StatusCode.UNAVAILABLE
-        assert refusal(error).reason == "SERVER_SHUTTING_DOWN"
-        # Ended by the server, not by the 60 s drain running out.
-        assert process.process.wait(timeout=30) == 0
+    try:
+        with grpc.insecure_channel(process.address) as channel:
+            watch = Watch(credvault_pb2_grpc.CredentialVaultStub(channel), tenant)
+            process.process.send_signal(signal.SIGTERM)
+            error = watch.error()
+            assert error.code() == grpc.StatusCode.UNAVAILABLE
+            assert refusal(error).reason == "SERVER_SHUTTING_DOWN"
+            # Ended by the server, not by the 60 s drain running out.
+            try:
+                assert process.process.wait(timeout=30) == 0
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"still running 30 s after SIGTERM; its log:\n{process.log_path.read_text()}")
+    finally:  # a server that failed to stop must not outlive the test (nor fail the next one)
+        if process.process.poll() is None:
+            process.process.kill()
+            process.process.wait()
 
 
 def test_grpcurl_watches(server, stub, key, tenant):
