@@ -94,6 +94,26 @@ class Outcome:
     def of(cls, verdict: Verdict, checked_at: datetime) -> Outcome:
         return cls(verdict.ok, verdict.reason, verdict.http_status, verdict.hint, checked_at)
 
+    def document(self) -> dict[str, Any]:
+        """As kept in Vault, on the connection's record and in events."""
+        return {
+            "ok": self.ok,
+            "reason": self.reason,
+            "http_status": self.http_status,
+            "hint": self.hint,
+            "checked_at": self.checked_at.isoformat(),
+        }
+
+    @classmethod
+    def from_document(cls, data: Mapping[str, Any]) -> Outcome:
+        return cls(
+            ok=bool(data["ok"]),
+            reason=str(data["reason"]),
+            http_status=int(data["http_status"]),
+            hint=str(data["hint"]),
+            checked_at=datetime.fromisoformat(data["checked_at"]),
+        )
+
 
 @dataclass(frozen=True)
 class ConnectionRecord:
@@ -147,15 +167,7 @@ class ConnectionRecord:
             "last_verified_at": _iso(self.last_verified_at),
             "expires_at": _iso(self.expires_at),
             "expiry_warned_for": _iso(self.expiry_warned_for),
-            "last_outcome": None
-            if self.last_outcome is None
-            else {
-                "ok": self.last_outcome.ok,
-                "reason": self.last_outcome.reason,
-                "http_status": self.last_outcome.http_status,
-                "hint": self.last_outcome.hint,
-                "checked_at": _iso(self.last_outcome.checked_at),
-            },
+            "last_outcome": None if self.last_outcome is None else self.last_outcome.document(),
             "generation": self.generation,
             "event_ids": list(self.event_ids),
         }
@@ -175,15 +187,7 @@ class ConnectionRecord:
             last_verified_at=_parse_optional(data.get("last_verified_at")),
             expires_at=_parse_optional(data.get("expires_at")),
             expiry_warned_for=_parse_optional(data.get("expiry_warned_for")),
-            last_outcome=None
-            if not outcome
-            else Outcome(
-                ok=bool(outcome["ok"]),
-                reason=str(outcome["reason"]),
-                http_status=int(outcome["http_status"]),
-                hint=str(outcome["hint"]),
-                checked_at=_parse(outcome["checked_at"]),
-            ),
+            last_outcome=Outcome.from_document(outcome) if outcome else None,
             generation=str(data.get("generation") or ""),
             event_ids=tuple(data.get("event_ids") or ()),
         )

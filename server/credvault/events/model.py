@@ -83,7 +83,7 @@ class Event:
             "provider": self.provider,
             "status": self.status.value,
             "occurred_at": self.occurred_at.isoformat(),
-            "outcome": None if self.outcome is None else _outcome_dict(self.outcome),
+            "outcome": None if self.outcome is None else self.outcome.document(),
             "connect_session_id": self.connect_session_id,
             "seq": self.seq,
         }
@@ -99,15 +99,7 @@ class Event:
             provider=str(data["provider"]),
             status=Status(data["status"]),
             occurred_at=datetime.fromisoformat(data["occurred_at"]),
-            outcome=None
-            if not outcome
-            else Outcome(
-                ok=bool(outcome["ok"]),
-                reason=str(outcome["reason"]),
-                http_status=int(outcome["http_status"]),
-                hint=str(outcome["hint"]),
-                checked_at=datetime.fromisoformat(outcome["checked_at"]),
-            ),
+            outcome=Outcome.from_document(outcome) if outcome else None,
             connect_session_id=str(data.get("connect_session_id", "")),
             seq=int(data.get("seq", 0)),
         )
@@ -158,13 +150,3 @@ def expired_cursor(why: str) -> OutOfRangeError:
         "(an empty 'after')",
         reason="CURSOR_EXPIRED",
     )
-
-
-def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
-    return {
-        "ok": outcome.ok,
-        "reason": outcome.reason,
-        "http_status": outcome.http_status,
-        "hint": outcome.hint,
-        "checked_at": outcome.checked_at.isoformat(),
-    }
