@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from credvault.domain.claim_loop import ClaimLoop
 from credvault.domain.errors import CredvaultError
 from credvault.domain.expiry import Expiry
 from credvault.domain.expiry_book import WIDTH, Claim, ExpiryBook, Held, Item, minute_of
@@ -46,47 +47,18 @@ class ExpiryPass:
 
     async def run(self) -> None:
         """Runs until cancelled."""
-        settled: set[int] = set()
-        look_again: dict[int, float] = {}
-        working: dict[int, asyncio.Task[bool]] = {}
-        try:
-            while True:
-                now = self._clock()
-                current = minute_of(now)
-                oldest = current - LOOKBACK
-                settled = {n for n in settled if n >= oldest}
-                look_again = {n: t for n, t in look_again.items() if n >= oldest}
-                for number in range(oldest, current + 1):
-                    if number in settled or number in working or look_again.get(number, 0.0) > now:
-                        continue
-                    try:
-                        answer = await self._book.claim(number)
-                    except CredvaultError as error:
-                        log.warning("could not claim expiry minute %d (%s)", number, error.reason)
-                        break
-                    if isinstance(answer, Held):
-                        if answer.done:
-                            settled.add(number)
-                        else:
-                            look_again[number] = min(
-                                answer.until, now + LEASE / 3
-                            )  # its owner may hand it over
-                        continue
-                    working[number] = asyncio.create_task(self._work(answer))
-                for number, task in list(working.items()):
-                    if task.done():
-                        del working[number]
-                        failure = None if task.cancelled() else task.exception()
-                        if (
-                            failure is not None
-                        ):  # the type only: an unexpected error's text may quote a secret
-                            log.error("expiry minute %d failed (%s)", number, type(failure).__name__)
-                        elif task.result():
-                            settled.add(number)
-                await asyncio.sleep(TICK)
-        finally:
-            for task in working.values():
-                task.cancel()
+        await ClaimLoop(
+            log=log,
+            noun="expiry minute",
+            period_at=minute_of,
+            lookback=LOOKBACK,
+            claim=self._book.claim,
+            held=Held,
+            work=self._work,
+            tick=TICK,
+            held_wait=LEASE / 3,
+            clock=self._clock,
+        ).run()
 
     async def _work(self, claim: Claim) -> bool:
         """Settles the minute's entries at their times, reading the document every tick (for entries

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from credvault.domain.claim_loop import ClaimLoop
 from credvault.domain.errors import CredvaultError, NotFoundError, ProviderUnavailableError, RateLimitedError
 from credvault.domain.expiry import Expiry
 from credvault.domain.model import ConnectionRecord, Deadline, Status
@@ -100,50 +101,22 @@ class Rechecker:
 
     async def run(self) -> None:
         """Runs until cancelled."""
-        settled: set[int] = set()
-        look_again: dict[int, float] = {}
-        working: dict[int, asyncio.Task[None]] = {}
-        try:
-            await self._loop(settled, look_again, working)
-        finally:
-            for task in working.values():
-                task.cancel()
+        await ClaimLoop(
+            log=log,
+            noun="re-check slice",
+            period_at=self._timing.slice_at,
+            lookback=self._lookback,
+            claim=self._book.claim,
+            held=Held,
+            work=self._work,
+            tick=min(TICK, self._timing.width / 4),
+            settle_failed=True,
+            clock=self._clock,
+        ).run()
 
-    async def _loop(
-        self, settled: set[int], look_again: dict[int, float], working: dict[int, asyncio.Task[None]]
-    ) -> None:
-        while True:
-            now = self._clock()
-            current = self._timing.slice_at(now)
-            oldest = current - self._lookback
-            settled = {n for n in settled if n >= oldest}
-            look_again = {n: t for n, t in look_again.items() if n >= oldest}
-            for number in range(oldest, current + 1):
-                if number in settled or number in working or look_again.get(number, 0.0) > now:
-                    continue
-                try:
-                    answer = await self._book.claim(number)
-                except CredvaultError as error:
-                    log.warning("could not claim re-check slice %d (%s)", number, error.reason)
-                    break
-                if isinstance(answer, Held):
-                    if answer.done:
-                        settled.add(number)
-                    else:
-                        look_again[number] = answer.until
-                    continue
-                working[number] = asyncio.create_task(self._work(answer))
-            for number, task in list(working.items()):
-                if task.done():
-                    del working[number]
-                    settled.add(number)
-                    failure = None if task.cancelled() else task.exception()
-                    if failure is not None:  # the type only: an unexpected error's text may quote a secret
-                        log.error("re-check slice %d failed (%s)", number, type(failure).__name__)
-            await asyncio.sleep(min(TICK, self._timing.width / 4))
-
-    async def _work(self, claim: Claim) -> None:
-        """Works through one claimed slice, renewing the claim meanwhile; marks it done at the end."""
+    async def _work(self, claim: Claim) -> bool:
+        """Works through one claimed slice, renewing the claim meanwhile; marks it done at the end.
+        Always True: this replica claims a slice once; one it could not finish is left to the others."""
         renewer = asyncio.create_task(self._renew(claim))
         try:
             items = await self._items(claim.number)
@@ -153,13 +126,14 @@ class Rechecker:
             log.warning(
                 "re-check slice %d stopped (%s); another look will take it up", claim.number, error.reason
             )
-            return
+            return True
         finally:
             renewer.cancel()
         try:
             await self._book.renew(claim, done=True)
         except CredvaultError as error:
             log.warning("could not mark re-check slice %d done (%s)", claim.number, error.reason)
+        return True
 
     async def _renew(self, claim: Claim) -> None:
         while True:
