@@ -122,12 +122,26 @@ def attempts(process: CredvaultProcess, method: str, offset: int) -> int:
 def test_reads_are_retried_on_unavailable_and_creates_never(vaultless: CredvaultProcess):
     offset = len(vaultless.logs())
     with Client.connect(vaultless.address, tls=False, token=TOKEN) as client:
-        with pytest.raises(UnavailableError):
-            client.get_connection("t", "c")
+        with pytest.raises(UnavailableError) as unavailable:
+            # Long enough for every attempt: each waits out the server's own Vault retries (about
+            # 1.5 s) and then the 1 s its pushback asks for.
+            client.get_connection("t", "c", timeout=20)
         with pytest.raises(UnavailableError):
             client.create_connection("t", "jumpcloud", {"api_key": "jca_0123456789abcdef"})
+    assert unavailable.value.reason == "VAULT_UNREACHABLE"
     assert attempts(vaultless, "GetConnection", offset) == 4  # the retry policy's maxAttempts
     assert attempts(vaultless, "CreateConnection", offset) == 1
+
+
+def test_no_attempt_is_started_that_the_deadline_cannot_wait_for(vaultless: CredvaultProcess):
+    """The server's pushback stops the client's retries once less time is left than the retry delay it
+    asks for, so a short deadline ends in UNAVAILABLE and its reason, not a bare DEADLINE_EXCEEDED."""
+    offset = len(vaultless.logs())
+    client = Client.connect(vaultless.address, tls=False, token=TOKEN)
+    with client, pytest.raises(UnavailableError) as unavailable:
+        client.get_connection("t", "c", timeout=2)
+    assert unavailable.value.reason == "VAULT_UNREACHABLE"
+    assert attempts(vaultless, "GetConnection", offset) == 1
 
 
 def test_token_is_sent_as_bearer_on_loopback(vaultless: CredvaultProcess):

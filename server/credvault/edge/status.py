@@ -26,6 +26,9 @@ ERROR_DOMAIN = "credvault"
 UNAVAILABLE_RETRY_AFTER = 1.0
 """Seconds of RetryInfo on an UNAVAILABLE that names no delay of its own (Vault or a provider could not
 be reached): every UNAVAILABLE tells the client that a retry may help, and when (AIP-193)."""
+PUSHBACK_KEY = "grpc-retry-pushback-ms"
+"""Trailing metadata that gRPC's own retry policy (in every language) obeys: wait this many
+milliseconds before the next attempt, or, when negative, make no further attempt."""
 
 
 def to_status(error: CredvaultError) -> grpc.Status:
@@ -42,9 +45,7 @@ def to_status(error: CredvaultError) -> grpc.Status:
     details.append(
         error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata)
     )
-    retry_after = error.retry_after
-    if retry_after is None and error.code == "UNAVAILABLE":
-        retry_after = UNAVAILABLE_RETRY_AFTER
+    retry_after = retry_delay(error)
     if retry_after is not None:
         delay = duration_pb2.Duration()
         delay.FromNanoseconds(int(min(max(retry_after, 0.0), MAX_RETRY_AFTER) * 1e9))
@@ -59,6 +60,28 @@ def to_status(error: CredvaultError) -> grpc.Status:
     for detail in details:
         status.details.add().Pack(detail)
     return rpc_status.to_status(status)
+
+
+def retry_delay(error: CredvaultError) -> float | None:
+    """Seconds after which a retry may help: the error's own delay (a Retry-After), else
+    UNAVAILABLE_RETRY_AFTER for an UNAVAILABLE; None when a retry will not help."""
+    if error.retry_after is None and error.code == "UNAVAILABLE":
+        return UNAVAILABLE_RETRY_AFTER
+    return error.retry_after
+
+
+def pushback(error: CredvaultError, time_left: float | None) -> tuple[tuple[str, str], ...]:
+    """gRPC's retry pushback for an UNAVAILABLE, matching its RetryInfo: the client's retry policy waits
+    the delay credvault asks for instead of its own short backoff (so a rate-limited provider or a Vault
+    that already had its retries here is not hit again at once), and makes no further attempt when the
+    call's deadline ends before that delay does: the caller is told UNAVAILABLE and why, not
+    DEADLINE_EXCEEDED from an attempt that could not finish."""
+    delay = retry_delay(error)
+    if error.code != "UNAVAILABLE" or delay is None:
+        return ()
+    if time_left is not None and time_left <= delay:
+        return ((PUSHBACK_KEY, "-1"),)
+    return ((PUSHBACK_KEY, str(int(min(delay, MAX_RETRY_AFTER) * 1000))),)
 
 
 class ErrorInterceptor(UnaryInterceptor):
@@ -94,7 +117,8 @@ async def _abort(context: Context, method: str, exc: Exception) -> None:
         status = to_status(exc)
         # Keep trailing metadata set earlier in the call (the request id) next to the details.
         kept = tuple(context.trailing_metadata() or ())
-        await context.abort(status.code, status.details, kept + tuple(status.trailing_metadata))
+        retry = pushback(exc, context.time_remaining())
+        await context.abort(status.code, status.details, kept + tuple(status.trailing_metadata) + retry)
     log.error(
         "unexpected %s in %s\n%s",
         type(exc).__name__,
