@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import logging
 import signal
 from collections.abc import Callable
@@ -46,6 +47,10 @@ HEALTH_INTERVAL = 2.0
 """Seconds between checks that Vault answers and is unsealed."""
 OPEN_TIMEOUT = 10.0
 """Seconds start-up waits for Vault before serving NOT_SERVING and trying again in the background."""
+SHUTDOWN_CLEANUP = 15.0
+"""Seconds the process may take after the drain to stop its background work and exit. Past them it
+writes every thread's stack to stderr and exits with status 1: a stop that is stuck is reported with
+where it waits, instead of holding an orchestrator's rollout until it kills the process."""
 
 
 async def serve(
@@ -166,8 +171,10 @@ async def serve(
                 )
             await stop.wait()
             log.info("shutting down: draining in-flight calls for up to %.0fs", settings.shutdown_grace)
+            faulthandler.dump_traceback_later(settings.shutdown_grace + SHUTDOWN_CLEANUP, exit=True)
             for task in watchers:
                 task.cancel()
+            await asyncio.gather(*watchers, return_exceptions=True)
             await _set_health(health_servicer, False)
             if webhooks is not None:  # another replica takes delivery over once the lease runs out
                 await webhooks.close()
