@@ -258,6 +258,7 @@ class _RpcMetrics(UnaryInterceptor):
     interceptor, so it sees final codes."""
 
     def __init__(self, histogram: Histogram, streams: Counter, open_streams: Gauge) -> None:
+        super().__init__()
         self._histogram = histogram
         self._streams = streams
         self._open = open_streams

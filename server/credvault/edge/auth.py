@@ -69,6 +69,7 @@ class AccessInterceptor(UnaryInterceptor):
     authentication is off (every caller is "anonymous" and may do everything) but limits and audit hold."""
 
     def __init__(self, policy: AccessPolicy | None) -> None:
+        super().__init__()
         self._policy = policy
 
     async def intercept_service(

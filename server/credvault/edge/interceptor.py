@@ -33,6 +33,11 @@ class UnaryInterceptor(_ServerInterceptor):
     unchanged leaves the method as it is. `decoder` may change how a wrapped method's requests are
     parsed."""
 
+    def __init__(self) -> None:
+        self._handlers: dict[str, tuple[MethodHandler, MethodHandler]] = {}
+        """Method name → (inner handler, its wrapping). Bounded by the server's methods: an unknown
+        method has no handler and is never kept."""
+
     def wrap(self, behavior: Behavior, method: str) -> Behavior:
         raise NotImplementedError
 
@@ -49,9 +54,20 @@ class UnaryInterceptor(_ServerInterceptor):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> MethodHandler:
         handler = await continuation(handler_call_details)
-        if handler is not None and inspect.isasyncgenfunction(handler.unary_stream):
+        if handler is None:
+            return handler
+        # The inner handler is the same object on every call of a method, so its wrapping is built
+        # once per method rather than on every call (a few closures and a handler each time).
+        wrapped = self._handlers.get(handler_call_details.method)
+        if wrapped is None or wrapped[0] is not handler:
+            wrapped = (handler, self._wrapped(handler, handler_call_details.method))
+            self._handlers[handler_call_details.method] = wrapped
+        return wrapped[1]
+
+    def _wrapped(self, handler: MethodHandler, method: str) -> MethodHandler:
+        if inspect.isasyncgenfunction(handler.unary_stream):
             streaming = cast(StreamBehavior, handler.unary_stream)
-            wrapped_stream = self.wrap_stream(streaming, handler_call_details.method)
+            wrapped_stream = self.wrap_stream(streaming, method)
             if wrapped_stream is streaming:
                 return handler
             return grpc.unary_stream_rpc_method_handler(
@@ -59,10 +75,10 @@ class UnaryInterceptor(_ServerInterceptor):
                 request_deserializer=self.decoder(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
-        if handler is None or handler.unary_unary is None:
+        if handler.unary_unary is None:
             return handler
         behavior = cast(Behavior, handler.unary_unary)
-        wrapped = self.wrap(behavior, handler_call_details.method)
+        wrapped = self.wrap(behavior, method)
         if wrapped is behavior:
             return handler
         return grpc.unary_unary_rpc_method_handler(
