@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -172,3 +173,21 @@ def test_a_retried_create_recognises_its_own_write(store, tenant):
     assert asyncio.run(store.create(mine, secret, deadline=5)) == 1
     with pytest.raises(AlreadyExistsError):
         asyncio.run(store.create(record(tenant, "own"), secret, deadline=5))
+
+
+def test_a_cancel_that_meets_the_answer_still_cancels(store):
+    """A background loop cancelled at shutdown while its Vault call is finishing must end, not carry on
+    with the answer (Python 3.11's asyncio.wait_for lost such a cancellation, and shutdown then waited
+    for the loop for ever)."""
+    release = threading.Event()
+
+    async def cancelled_as_it_answers() -> None:
+        call = asyncio.create_task(store.session.run("test", lambda: release.wait(5), deadline=5))
+        await asyncio.sleep(0.1)  # the call waits in the pool
+        release.set()
+        time.sleep(0.2)  # blocking the loop: the answer is in, its callback queued but not yet run
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+
+    asyncio.run(cancelled_as_it_answers())

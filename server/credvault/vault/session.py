@@ -186,7 +186,10 @@ class VaultSession:
         ends = time.monotonic() + max(budget, 0.0)
         future = loop.run_in_executor(self._executor, context.run, self._translated, operation, call, ends)
         try:
-            return await asyncio.wait_for(future, timeout=max(ends - time.monotonic(), 0.0))
+            # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that arrives as the call
+            # finishes, and a background loop cancelled at shutdown then never ends.
+            async with asyncio.timeout(max(ends - time.monotonic(), 0.0)):
+                return await future
         except TimeoutError:
             raise StoreUnavailableError(
                 "Vault did not answer before the call's deadline", reason="VAULT_TIMEOUT"
