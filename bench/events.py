@@ -45,19 +45,6 @@ from credvault.v1 import credvault_pb2_grpc
 STATE = "connections/_events/webhooks/state"
 
 
-def replicas(cluster: BaoCluster, fake: FakeJumpCloud, scratch: Path, **extra: str) -> list[CredvaultProcess]:
-    env = {
-        "VAULT_ADDR": cluster.addresses,
-        "VAULT_ROLE_ID": cluster.role_id,
-        "VAULT_SECRET_ID": cluster.secret_id,
-        "CREDVAULT_VAULT_CREATE_MOUNT": "false",
-        "CREDVAULT_LISTEN": "127.0.0.1:0",
-        "CREDVAULT_PROVIDER_URLS": json.dumps({"jumpcloud": fake.url}),
-        **extra,
-    }
-    return [CredvaultProcess(env, scratch / f"replica{i}").start() for i in range(2)]
-
-
 def stub_of(replica: CredvaultProcess) -> credvault_pb2_grpc.CredentialVaultStub:
     return credvault_pb2_grpc.CredentialVaultStub(grpc.insecure_channel(replica.address))
 
@@ -74,8 +61,8 @@ def create(stub: credvault_pb2_grpc.CredentialVaultStub, tenant: str, connection
 def delay(
     cluster: BaoCluster, fake: FakeJumpCloud, scratch: Path, changes: int, poll: float
 ) -> dict[str, Any]:
-    maker, watcher = replicas(cluster, fake, scratch, CREDVAULT_EVENT_POLL_INTERVAL=str(poll))
-    try:
+    urls = {"jumpcloud": fake.url}
+    with cluster.replicas(2, scratch, urls, CREDVAULT_EVENT_POLL_INTERVAL=str(poll)) as (maker, watcher):
         tenant, key = f"bench-{uuid.uuid4().hex[:8]}", f"jca_{uuid.uuid4().hex}"
         fake.add_key(key, orgs=[ORG])
         a, b = stub_of(maker), stub_of(watcher)
@@ -101,71 +88,68 @@ def delay(
             "rpc_start_to_watcher_ms": _summary(from_start),
             "rpc_answer_to_watcher_ms": _summary(from_answer),
         }
-    finally:
-        for replica in (maker, watcher):
-            replica.stop()
 
 
 def kill(cluster: BaoCluster, fake: FakeJumpCloud, scratch: Path, connections: int) -> dict[str, Any]:
     receiver = WebhookReceiver(new_secret())
-    started = replicas(
-        cluster,
-        fake,
-        scratch,
-        CREDVAULT_WEBHOOK_URLS=receiver.url,
-        CREDVAULT_WEBHOOK_SECRET=receiver.secret,
-        CREDVAULT_WEBHOOK_FIRST_RETRY="0.2",
-    )
     try:
-        holder = _holder(cluster, started)
-        survivor = next(r for r in started if r is not holder)
-        tenant = f"bench-{uuid.uuid4().hex[:8]}"
-        keys = {f"c{n}": f"jca_{uuid.uuid4().hex}" for n in range(connections)}
-        for key in keys.values():
-            fake.add_key(key, orgs=[ORG])
-        receiver.delay = 0.3
-        with Watch(stub_of(survivor), tenant) as watch:
-            for n, (connection_id, key) in enumerate(keys.items()):
-                create(stub_of(started[n % 2]), tenant, connection_id, key)
-            receiver.wait_for(lambda got: any(d.body["data"]["tenant_id"] == tenant for d in got))
-            holder.stop(signal.SIGKILL)
-            killed_at = time.time()
-            revoked = list(keys.items())[: connections // 2]
-            for connection_id, key in revoked:
-                del fake.keys[key]
-                stub_of(survivor).VerifyConnection(
-                    pb.VerifyConnectionRequest(tenant_id=tenant, connection_id=connection_id), timeout=30
-                )
-            watched = [watch.next(timeout=120) for _ in range(connections + len(revoked))]
-        receiver.delay = 0.0
-        wanted = {e.event_id for e in watched}
-        delivered = receiver.wait_for(lambda got: wanted <= {d.webhook_id for d in got}, timeout=300)
-        mine = [d for d in delivered if d.body["data"]["tenant_id"] == tenant]
-        ids_per_change: dict[tuple[str, str], set[str]] = defaultdict(set)
-        for delivery in mine:
-            data = delivery.body["data"]
-            ids_per_change[(data["connection_id"], data["type"])].add(delivery.webhook_id)
-        # The killed replica's last request may still be answered (the receiver takes 0.3 s): the
-        # survivor's first delivery is the first one that arrives later than that.
-        taken_over = [d.at for d in mine if d.at > killed_at + 0.35]
-        first_arrival: dict[str, float] = {}
-        for delivery in mine:
-            first_arrival.setdefault(delivery.webhook_id, delivery.at)
-        return {
-            "events_watched": len(watched),
-            "invalidated_watched": sum(e.type == pb.CONNECTION_EVENT_TYPE_INVALIDATED for e in watched),
-            "deliveries": len(mine),
-            "distinct_events_delivered": len({d.webhook_id for d in mine}),
-            "events_lost": len(wanted - {d.webhook_id for d in mine}),
-            "changes_under_two_ids": sum(len(ids) > 1 for ids in ids_per_change.values()),
-            "redelivered_same_id": len(mine) - len({d.webhook_id for d in mine}),
-            "seconds_from_kill_to_survivors_first_delivery": round(min(taken_over) - killed_at, 2),
-            "seconds_from_kill_to_every_event_delivered": round(max(first_arrival.values()) - killed_at, 2),
-            "bad_signatures": receiver.forged,
-        }
+        with cluster.replicas(
+            2,
+            scratch,
+            {"jumpcloud": fake.url},
+            CREDVAULT_WEBHOOK_URLS=receiver.url,
+            CREDVAULT_WEBHOOK_SECRET=receiver.secret,
+            CREDVAULT_WEBHOOK_FIRST_RETRY="0.2",
+        ) as started:
+            holder = _holder(cluster, started)
+            survivor = next(r for r in started if r is not holder)
+            tenant = f"bench-{uuid.uuid4().hex[:8]}"
+            keys = {f"c{n}": f"jca_{uuid.uuid4().hex}" for n in range(connections)}
+            for key in keys.values():
+                fake.add_key(key, orgs=[ORG])
+            receiver.delay = 0.3
+            with Watch(stub_of(survivor), tenant) as watch:
+                for n, (connection_id, key) in enumerate(keys.items()):
+                    create(stub_of(started[n % 2]), tenant, connection_id, key)
+                receiver.wait_for(lambda got: any(d.body["data"]["tenant_id"] == tenant for d in got))
+                holder.stop(signal.SIGKILL)
+                killed_at = time.time()
+                revoked = list(keys.items())[: connections // 2]
+                for connection_id, key in revoked:
+                    del fake.keys[key]
+                    stub_of(survivor).VerifyConnection(
+                        pb.VerifyConnectionRequest(tenant_id=tenant, connection_id=connection_id), timeout=30
+                    )
+                watched = [watch.next(timeout=120) for _ in range(connections + len(revoked))]
+            receiver.delay = 0.0
+            wanted = {e.event_id for e in watched}
+            delivered = receiver.wait_for(lambda got: wanted <= {d.webhook_id for d in got}, timeout=300)
+            mine = [d for d in delivered if d.body["data"]["tenant_id"] == tenant]
+            ids_per_change: dict[tuple[str, str], set[str]] = defaultdict(set)
+            for delivery in mine:
+                data = delivery.body["data"]
+                ids_per_change[(data["connection_id"], data["type"])].add(delivery.webhook_id)
+            # The killed replica's last request may still be answered (the receiver takes 0.3 s): the
+            # survivor's first delivery is the first one that arrives later than that.
+            taken_over = [d.at for d in mine if d.at > killed_at + 0.35]
+            first_arrival: dict[str, float] = {}
+            for delivery in mine:
+                first_arrival.setdefault(delivery.webhook_id, delivery.at)
+            return {
+                "events_watched": len(watched),
+                "invalidated_watched": sum(e.type == pb.CONNECTION_EVENT_TYPE_INVALIDATED for e in watched),
+                "deliveries": len(mine),
+                "distinct_events_delivered": len({d.webhook_id for d in mine}),
+                "events_lost": len(wanted - {d.webhook_id for d in mine}),
+                "changes_under_two_ids": sum(len(ids) > 1 for ids in ids_per_change.values()),
+                "redelivered_same_id": len(mine) - len({d.webhook_id for d in mine}),
+                "seconds_from_kill_to_survivors_first_delivery": round(min(taken_over) - killed_at, 2),
+                "seconds_from_kill_to_every_event_delivered": round(
+                    max(first_arrival.values()) - killed_at, 2
+                ),
+                "bad_signatures": receiver.forged,
+            }
     finally:
-        for replica in started:
-            replica.stop()
         receiver.stop()
 
 
@@ -207,14 +191,13 @@ def main() -> int:
     fake = FakeJumpCloud().start()
     with tempfile.TemporaryDirectory(prefix="credvault-events-") as scratch:
         (Path(scratch) / "raft").mkdir()
-        cluster = BaoCluster(Path(scratch) / "raft").start()
         try:
-            if args.command == "delay":
-                report = delay(cluster, fake, Path(scratch), args.changes, args.poll)
-            else:
-                report = kill(cluster, fake, Path(scratch), args.connections)
+            with BaoCluster(Path(scratch) / "raft") as cluster:
+                if args.command == "delay":
+                    report = delay(cluster, fake, Path(scratch), args.changes, args.poll)
+                else:
+                    report = kill(cluster, fake, Path(scratch), args.connections)
         finally:
-            cluster.stop()
             fake.stop()
     print(json.dumps(report, indent=2))
     return 0

@@ -62,47 +62,42 @@ def soak(
     """Runs the soak; with `kill_at`, replica 0 is killed (SIGKILL) that many seconds into the window
     and started again a few seconds later."""
     (workdir / "raft").mkdir()
-    cluster = BaoCluster(workdir / "raft").start()
     jumpcloud, admin = FakeJumpCloud().start(), FakeAtlassianAdmin().start()
-    servers: list[CredvaultProcess] = []
+    urls = {"jumpcloud": jumpcloud.url, "atlassian-admin": admin.url}
     try:
-        env = {
-            "VAULT_ADDR": cluster.addresses,
-            "VAULT_ROLE_ID": cluster.role_id,
-            "VAULT_SECRET_ID": cluster.secret_id,
-            "CREDVAULT_VAULT_CREATE_MOUNT": "false",
-            "CREDVAULT_LISTEN": "127.0.0.1:0",
-            "CREDVAULT_PROVIDER_URLS": json.dumps({"jumpcloud": jumpcloud.url, "atlassian-admin": admin.url}),
-            "CREDVAULT_RECHECK_INTERVAL": f"{interval:g}",
-            "CREDVAULT_RECHECK_RATE": f"{rate:g}",
-            "CREDVAULT_METRICS_LISTEN": "127.0.0.1:0",
-            "CREDVAULT_LOG_LEVEL": "WARNING",
-        }
-        servers = [CredvaultProcess(env, workdir / f"replica{i}").start() for i in range(replicas)]
-        keys = _create(servers, jumpcloud, admin, connections)
-        # A slice lists its connections when it begins: one created during it is first checked in a
-        # later turn. So the window opens once a whole slice has begun after the last create.
-        time.sleep(Timing(interval, rate, 0).width + GRACE)
-        before = [_vault_calls(s) for s in servers]
-        started = time.time()
-        if kill_at is not None:  # kill -9 one replica, then start it again: no burst, no lost turn
-            time.sleep(kill_at)
-            lost = _vault_calls(servers[0]) - before[0]
-            servers[0].stop(signal.SIGKILL)
-            time.sleep(RESTART_AFTER)
-            servers[0].start()
-            before[0] = Counter({op: -n for op, n in lost.items()})
-        time.sleep(max(started + duration - time.time(), 0.0))
-        ended = time.time()
-        time.sleep(GRACE)  # checks due before the end but made just after it still count
-        after = [_vault_calls(s) for s in servers]
-        memory = [round(rss_mb(s.process.pid), 1) for s in servers if s.process is not None]
+        with (
+            BaoCluster(workdir / "raft") as cluster,
+            cluster.replicas(
+                replicas,
+                workdir,
+                urls,
+                CREDVAULT_RECHECK_INTERVAL=f"{interval:g}",
+                CREDVAULT_RECHECK_RATE=f"{rate:g}",
+                CREDVAULT_METRICS_LISTEN="127.0.0.1:0",
+                CREDVAULT_LOG_LEVEL="WARNING",
+            ) as servers,
+        ):
+            keys = _create(servers, jumpcloud, admin, connections)
+            # A slice lists its connections when it begins: one created during it is first checked in a
+            # later turn. So the window opens once a whole slice has begun after the last create.
+            time.sleep(Timing(interval, rate, 0).width + GRACE)
+            before = [_vault_calls(s) for s in servers]
+            started = time.time()
+            if kill_at is not None:  # kill -9 one replica, then start it again: no burst, no lost turn
+                time.sleep(kill_at)
+                lost = _vault_calls(servers[0]) - before[0]
+                servers[0].stop(signal.SIGKILL)
+                time.sleep(RESTART_AFTER)
+                servers[0].start()
+                before[0] = Counter({op: -n for op, n in lost.items()})
+            time.sleep(max(started + duration - time.time(), 0.0))
+            ended = time.time()
+            time.sleep(GRACE)  # checks due before the end but made just after it still count
+            after = [_vault_calls(s) for s in servers]
+            memory = [round(rss_mb(s.process.pid), 1) for s in servers if s.process is not None]
     finally:
-        for server in servers:
-            server.stop()
         jumpcloud.stop()
         admin.stop()
-        cluster.stop()
     report = _report(keys, jumpcloud, admin, started, ended, interval, rate, before, after, memory)
     return report | {"killed_a_replica_at_s": kill_at}
 

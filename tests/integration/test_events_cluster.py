@@ -5,7 +5,6 @@ loses no event, and no event reaches the receiver twice under different ids."""
 
 from __future__ import annotations
 
-import json
 import signal
 import time
 import uuid
@@ -29,9 +28,8 @@ STATE = "connections/_events/webhooks/state"
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaoCluster]:
-    started = BaoCluster(tmp_path_factory.mktemp("raft"), size=1).start()
-    yield started
-    started.stop()
+    with BaoCluster(tmp_path_factory.mktemp("raft"), size=1) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
@@ -43,21 +41,15 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 @pytest.fixture(scope="module")
 def replicas(cluster, fakes, receiver, tmp_path_factory) -> Iterator[list[CredvaultProcess]]:
-    env = {
-        "VAULT_ADDR": cluster.addresses,
-        "VAULT_ROLE_ID": cluster.role_id,
-        "VAULT_SECRET_ID": cluster.secret_id,
-        "CREDVAULT_VAULT_CREATE_MOUNT": "false",
-        "CREDVAULT_LISTEN": "127.0.0.1:0",
-        "CREDVAULT_PROVIDER_URLS": json.dumps(fakes.provider_urls()),
-        "CREDVAULT_WEBHOOK_URLS": receiver.url,
-        "CREDVAULT_WEBHOOK_SECRET": receiver.secret,
-        "CREDVAULT_WEBHOOK_FIRST_RETRY": "0.2",
-    }
-    started = [CredvaultProcess(env, tmp_path_factory.mktemp(f"replica{i}")).start() for i in range(2)]
-    yield started
-    for replica in started:
-        replica.stop()
+    with cluster.replicas(
+        2,
+        tmp_path_factory.mktemp("replicas"),
+        fakes.provider_urls(),
+        CREDVAULT_WEBHOOK_URLS=receiver.url,
+        CREDVAULT_WEBHOOK_SECRET=receiver.secret,
+        CREDVAULT_WEBHOOK_FIRST_RETRY="0.2",
+    ) as started:
+        yield started
 
 
 def stub_of(replica: CredvaultProcess) -> credvault_pb2_grpc.CredentialVaultStub:

@@ -34,22 +34,13 @@ pytestmark = pytest.mark.timeout(240)
 @pytest.fixture(scope="module")
 def vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaoCluster]:
     """A one-node Raft OpenBao this module may stop, hang, seal and start again with its data."""
-    started = BaoCluster(tmp_path_factory.mktemp("bao"), size=1).start()
-    yield started
-    started.stop()
+    with BaoCluster(tmp_path_factory.mktemp("bao"), size=1) as started:
+        yield started
 
 
 @pytest.fixture
 def env(vault, fakes) -> dict[str, str]:
-    return {
-        "VAULT_ADDR": vault.addresses,
-        "VAULT_ROLE_ID": vault.role_id,
-        "VAULT_SECRET_ID": vault.secret_id,
-        "CREDVAULT_VAULT_CREATE_MOUNT": "false",
-        "CREDVAULT_LISTEN": "127.0.0.1:0",
-        "CREDVAULT_PROVIDER_URLS": json.dumps(fakes.provider_urls()),
-        "CREDVAULT_VERIFY_TIMEOUT": "3",
-    }
+    return vault.credvault_env(fakes.provider_urls(), CREDVAULT_VERIFY_TIMEOUT="3")
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ connection about once per interval between them is test_rechecks_soak's."""
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -33,25 +32,12 @@ WARNING = 4
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaoCluster]:
-    started = BaoCluster(tmp_path_factory.mktemp("raft")).start()
-    yield started
-    started.stop()
+    with BaoCluster(tmp_path_factory.mktemp("raft")) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
 def replicas(cluster, fakes, tmp_path_factory) -> Iterator[list[CredvaultProcess]]:
-    env = {
-        "VAULT_ADDR": cluster.addresses,
-        "VAULT_ROLE_ID": cluster.role_id,
-        "VAULT_SECRET_ID": cluster.secret_id,
-        "CREDVAULT_VAULT_CREATE_MOUNT": "false",
-        "CREDVAULT_LISTEN": "127.0.0.1:0",
-        "CREDVAULT_PROVIDER_URLS": json.dumps(fakes.provider_urls()),
-        "CREDVAULT_VERIFY_TIMEOUT": "3",
-        "CREDVAULT_RECHECK_INTERVAL": str(INTERVAL),
-        "CREDVAULT_RECHECK_RATE": "20",
-        "CREDVAULT_EXPIRY_WARNING": str(WARNING),
-    }
     # Entries beside the connections the schedule must step over: Connect's sessions folder, and an
     # entry that is not a connection record at all (its look fails; the slice's other checks go on).
     kv = cluster.client().secrets.kv.v2
@@ -59,10 +45,16 @@ def replicas(cluster, fakes, tmp_path_factory) -> Iterator[list[CredvaultProcess
         "connections/_connect-sessions/s1", {"state": "PENDING"}, mount_point="credvault"
     )
     kv.create_or_update_secret("connections/odd-tenant/odd", {"not": "a connection"}, mount_point="credvault")
-    started = [CredvaultProcess(env, tmp_path_factory.mktemp(f"replica{i}")).start() for i in range(2)]
-    yield started
-    for replica in started:
-        replica.stop()
+    with cluster.replicas(
+        2,
+        tmp_path_factory.mktemp("replicas"),
+        fakes.provider_urls(),
+        CREDVAULT_VERIFY_TIMEOUT="3",
+        CREDVAULT_RECHECK_INTERVAL=str(INTERVAL),
+        CREDVAULT_RECHECK_RATE="20",
+        CREDVAULT_EXPIRY_WARNING=str(WARNING),
+    ) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
