@@ -203,6 +203,18 @@ class AuthHeaders:
     query_params: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
+ANSWER_MARGIN = 0.25
+"""Seconds of a caller's deadline (at most an eighth of it) kept for carrying the answer back: work that
+runs out of time gives up this much before the deadline, so the caller hears UNAVAILABLE and why rather
+than DEADLINE_EXCEEDED. Measured on two cores: eight calls against a hung Vault, all giving up at the same
+instant, answered up to 0.11 s after their budget (0.1 s was too little)."""
+
+
+def answer_budget(seconds: float) -> float:
+    """Of `seconds` left before a caller's deadline, those that work may use."""
+    return max(seconds - min(ANSWER_MARGIN, seconds / 8), 0.0)
+
+
 class Deadline:
     """The time a call must be answered by, from the caller's gRPC deadline (None: no deadline)."""
 

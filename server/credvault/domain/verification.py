@@ -18,7 +18,7 @@ from credvault.domain.errors import (
     ProviderUnavailableError,
     UnavailableError,
 )
-from credvault.domain.model import ConnectionRecord, Credentials, Deadline, Outcome, Verdict
+from credvault.domain.model import ConnectionRecord, Credentials, Deadline, Outcome, Verdict, answer_budget
 from credvault.providers import check
 from credvault.providers.auth import Authorization
 from credvault.providers.authorizer import Authorizer
@@ -94,8 +94,7 @@ class Verifier:
     ) -> Verdict:
         wait = deadline.remaining(cap=self._verify_timeout) or 0.0
         try:
-            # Give up a little before the deadline, so the caller hears why rather than DEADLINE_EXCEEDED.
-            async with asyncio.timeout(max(wait - min(0.1, wait / 10), 0.0)):
+            async with asyncio.timeout(answer_budget(wait)):
                 await self._verifications.acquire()
         except TimeoutError:
             raise UnavailableError(
@@ -112,7 +111,7 @@ class Verifier:
     async def _verify_now(
         self, spec: ProviderSpec, secret: Credentials, config: Mapping[str, str], deadline: Deadline
     ) -> Verdict:
-        timeout = max((deadline.remaining(cap=self._verify_timeout) or 0.0) - 0.05, 0.01)
+        timeout = max(answer_budget(deadline.remaining(cap=self._verify_timeout) or 0.0), 0.01)
         started = time.perf_counter()
         try:
             verdict = await self._bounded_check(spec, secret, config, timeout, started)
@@ -175,7 +174,7 @@ class Verifier:
     ) -> Authorization | Verdict:
         """What a request carries, for GetAuthHeaders: a cached token when the provider mints them
         (minted again when due); the token endpoint's verdict when it rejects the client secret."""
-        timeout = max((deadline.remaining(cap=self._verify_timeout) or 0.0) - 0.05, 0.01)
+        timeout = max(answer_budget(deadline.remaining(cap=self._verify_timeout) or 0.0), 0.01)
         return await self._authorizer.authorize(spec, secret, config, timeout)
 
 

@@ -33,6 +33,7 @@ import tenacity
 
 from credvault.config import VaultSettings
 from credvault.domain.errors import ConfigError, StoreUnavailableError
+from credvault.domain.model import answer_budget
 from credvault.vault.http import DeadlineAdapter, Transient, vault_errors
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,6 @@ BACKOFF = (0.05, 0.1, 0.2, 0.4, 0.8)
 """Seconds between tries, unless Vault's Retry-After asks for another delay."""
 UNBOUNDED_CALL = 30.0
 """Seconds a call without a caller's deadline (start-up, token renewal) may spend retrying."""
-ANSWER_MARGIN = 0.1
-"""Seconds of the caller's deadline kept for carrying the answer back, so a slow Vault is reported as
-UNAVAILABLE rather than the caller seeing DEADLINE_EXCEEDED."""
 PROBE_TIMEOUT = 1.0
 """Seconds one `sys/leader` probe may take while looking for the active node."""
 
@@ -182,7 +180,7 @@ class VaultSession:
         sees the caller's context variables (the request id its log lines carry)."""
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()
-        budget = UNBOUNDED_CALL if deadline is None else deadline - min(ANSWER_MARGIN, deadline / 10)
+        budget = UNBOUNDED_CALL if deadline is None else answer_budget(deadline)
         ends = time.monotonic() + max(budget, 0.0)
         future = loop.run_in_executor(self._executor, context.run, self._translated, operation, call, ends)
         try:
