@@ -161,6 +161,8 @@ class CapacitySettings:
     clients over replicas; a watch stream resumes with its cursor)."""
     connection_max_idle: float = 300.0
     """Seconds a client connection with no call may stay open."""
+    min_ping_interval: float = 10.0
+    """Seconds a client must leave between keepalive pings while no data flows (see edge/capacity.py)."""
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:
@@ -223,6 +225,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
             ),
             connection_max_age=_number(env, "CREDVAULT_CONNECTION_MAX_AGE", 1800.0),
             connection_max_idle=_number(env, "CREDVAULT_CONNECTION_MAX_IDLE", 300.0),
+            min_ping_interval=_number(env, "CREDVAULT_MIN_PING_INTERVAL", 10.0, minimum=0),
         ),
         recheck=recheck,
         connect=_connect(env),

@@ -59,6 +59,7 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("CREDVAULT_MAX_STREAMS_PER_CONNECTION", "100", "calls at once on one client connection"),
     ("CREDVAULT_CONNECTION_MAX_AGE", "1800", "seconds a client connection lives before it must reconnect"),
     ("CREDVAULT_CONNECTION_MAX_IDLE", "300", "seconds a client connection without calls stays open"),
+    ("CREDVAULT_MIN_PING_INTERVAL", "10", "fewest seconds between a client's keepalive pings"),
     ("CREDVAULT_CONNECT_LISTEN", "unset: no Connect page", "host:port of the Connect page"),
     ("CREDVAULT_CONNECT_URL", "http(s)://<listen host>:<port>", "public base URL of the Connect page"),
     ("CREDVAULT_CONNECT_ALLOWED_ORIGINS", "empty", "origins allowed as return_url and to embed the page"),

@@ -1,7 +1,7 @@
 """credvault's Python client: `Client` (typed, default deadlines, safe retries, typed errors) over the
 generated stubs in `credvault_client.v1`."""
 
-from credvault_client.channel import open_channel
+from credvault_client.channel import Keepalive, open_channel
 from credvault_client.client import DEFAULT_TIMEOUTS, Client
 from credvault_client.errors import (
     AbortedError,
@@ -30,6 +30,7 @@ __all__ = [
     "FailedPreconditionError",
     "FieldViolation",
     "InvalidArgumentError",
+    "Keepalive",
     "NotFoundError",
     "OutOfRangeError",
     "PermissionDeniedError",

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import grpc
 
-from credvault_client.channel import open_channel
+from credvault_client.channel import Keepalive, open_channel
 from credvault_client.errors import from_rpc_error
 from credvault_client.header_cache import DEFAULT_SIZE, AuthHeaderCache
 from credvault_client.v1 import credvault_pb2 as pb
@@ -68,14 +68,20 @@ class Client:
         tls: bool | None = None,
         root_certificates: bytes | None = None,
         token: str | None = None,
+        keepalive: Keepalive | None = Keepalive(),
         options: Sequence[tuple[str, Any]] = (),
         timeouts: Mapping[str, float] | None = None,
         cache_auth_headers: bool = False,
         cache_size: int = DEFAULT_SIZE,
     ) -> Client:
-        """A client on a new channel; see `open_channel` for the TLS and token options."""
+        """A client on a new channel; see `open_channel` for the TLS, token and keepalive options."""
         channel = open_channel(
-            target, tls=tls, root_certificates=root_certificates, token=token, options=options
+            target,
+            tls=tls,
+            root_certificates=root_certificates,
+            token=token,
+            keepalive=keepalive,
+            options=options,
         )
         return cls(channel, timeouts=timeouts, cache_auth_headers=cache_auth_headers, cache_size=cache_size)
 
