@@ -45,7 +45,7 @@ def test_node_client_round_trip(client_env):
     if not (NODE / "node_modules").is_dir():
         unavailable("clients/node/node_modules missing: run npm ci in clients/node (scripts/test does)")
     output = run(["node", "--test"], NODE, client_env)
-    assert "# pass 4" in output and "# skipped 0" in output, output
+    assert "# pass 5" in output and "# skipped 0" in output, output
 
 
 def test_node_example_runs(client_env):
@@ -80,7 +80,13 @@ def test_go_client_round_trip(client_env, go_tree: GoTree):
     env = {**client_env, **go_tree.env}
     run(["go", "vet", "./..."], go_tree.directory, env)
     output = run(["go", "test", "-count=1", "-v", "./..."], go_tree.directory, env)
-    for name in ("TestRoundTrip", "TestErrorDetails", "TestConnectSessions", "TestWatchEvents"):
+    for name in (
+        "TestRoundTrip",
+        "TestErrorDetails",
+        "TestConnectSessions",
+        "TestWatchEvents",
+        "TestKeepaliveParams",
+    ):
         assert f"--- PASS: {name}" in output, output
     assert "--- SKIP" not in output
 

@@ -15,6 +15,7 @@ import (
 	credvaultv1 "github.com/credvault/credvault/clients/go/credvault/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
 )
 
 // DefaultTimeouts is how long each call may take when its context has no deadline. Calls that check
@@ -48,6 +49,19 @@ const serviceConfig = `{"methodConfig": [{
                   "backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"]}
 }]}`
 
+// DefaultKeepaliveTime and DefaultKeepaliveTimeout are the HTTP/2 keepalive pings a client sends while
+// a call is open (an idle client does not ping). A header cache's watch stream may stay quiet for hours;
+// if its connection dies without a FIN or RST (a partition, a frozen server host) nothing else notices,
+// and the cache would miss changes until its entries' cache_ttl. A ping after 20 s without a frame,
+// answered within 10 s, makes the stream fail with UNAVAILABLE within about 30 s, and the watch
+// reconnects and replays what it missed. 20 s is twice the server's default CREDVAULT_MIN_PING_INTERVAL
+// (it refuses pings sooner than that; 10 s is also grpc-go's own floor) and under common load
+// balancers' idle timeouts; 10 s for the answer tolerates a loaded server.
+const (
+	DefaultKeepaliveTime    = 20 * time.Second
+	DefaultKeepaliveTimeout = 10 * time.Second
+)
+
 // Options says how to reach credvault.
 type Options struct {
 	// Insecure is plaintext, for loopback and development.
@@ -59,6 +73,12 @@ type Options struct {
 	Token string
 	// Timeouts override DefaultTimeouts per method name.
 	Timeouts map[string]time.Duration
+	// KeepaliveTime is how long a connection with a call open may be quiet before the client pings
+	// (0: DefaultKeepaliveTime; negative: never ping). grpc-go raises anything under 10 s to 10 s.
+	KeepaliveTime time.Duration
+	// KeepaliveTimeout is how long a ping may go unanswered before the connection is closed
+	// (0: DefaultKeepaliveTimeout).
+	KeepaliveTimeout time.Duration
 	// CacheAuthHeaders keeps GetAuthHeaders answers in memory for their cache_ttl, dropped at once
 	// when the connection changes (the cache follows each tenant's WatchConnectionEvents). Close the
 	// client to end its streams.
@@ -89,6 +109,9 @@ func Dial(ctx context.Context, target string, options Options) (*Client, error) 
 		grpc.WithDefaultServiceConfig(serviceConfig),
 		grpc.WithUnaryInterceptor(defaultDeadline(timeouts)),
 	}
+	if params, ok := keepaliveParams(options); ok {
+		dial = append(dial, grpc.WithKeepaliveParams(params))
+	}
 	if options.Insecure {
 		dial = append(dial, grpc.WithInsecure())
 	} else {
@@ -110,6 +133,21 @@ func Dial(ctx context.Context, target string, options Options) (*Client, error) 
 			options.Logger)
 	}
 	return client, nil
+}
+
+// keepaliveParams are the pings options ask for, and whether to ping at all.
+func keepaliveParams(options Options) (keepalive.ClientParameters, bool) {
+	params := keepalive.ClientParameters{Time: options.KeepaliveTime, Timeout: options.KeepaliveTimeout}
+	if params.Time < 0 {
+		return params, false
+	}
+	if params.Time == 0 {
+		params.Time = DefaultKeepaliveTime
+	}
+	if params.Timeout == 0 {
+		params.Timeout = DefaultKeepaliveTimeout
+	}
+	return params, true // PermitWithoutStream stays false: no pings without a call open
 }
 
 // Close ends the cache's streams and closes the connection.

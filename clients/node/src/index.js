@@ -54,6 +54,22 @@ const SERVICE_CONFIG = {
   ],
 };
 
+/** HTTP/2 keepalive pings, in seconds, sent only while a call is open (an idle client does not ping).
+ * A header cache's watch stream may stay quiet for hours; if its connection dies without a FIN or RST
+ * (a partition, a frozen server host) nothing else notices, and the cache would miss changes until its
+ * entries' cache_ttl. A ping after `time` seconds without a frame, answered within `timeout`, makes the
+ * stream fail with UNAVAILABLE within about time + timeout (30 s); the watch then reconnects and replays
+ * what it missed. 20 s is twice the server's default CREDVAULT_MIN_PING_INTERVAL (it refuses pings
+ * sooner than that) and under common load balancers' idle timeouts; 10 s tolerates a loaded server. */
+const KEEPALIVE = { time: 20, timeout: 10 };
+
+/** gRPC channel options for `keepalive` ({time, timeout} in seconds, or null for no pings). */
+function keepaliveOptions(keepalive) {
+  if (keepalive === null) return {};
+  const { time, timeout } = { ...KEEPALIVE, ...keepalive };
+  return { 'grpc.keepalive_time_ms': Math.round(time * 1000), 'grpc.keepalive_timeout_ms': Math.round(timeout * 1000) };
+}
+
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+$/;
 
 class CredvaultClient {
@@ -65,6 +81,8 @@ class CredvaultClient {
    * @param {string} [options.token] sent as `authorization: Bearer <token>`; over TLS, or plaintext
    *   to a loopback address only, so it never crosses a network in clear
    * @param {object} [options.timeouts] seconds per method name, over DEFAULT_TIMEOUTS
+   * @param {{time?: number, timeout?: number} | null} [options.keepalive=KEEPALIVE] seconds between
+   *   keepalive pings while a call is open, and for their answer; null: no pings
    * @param {boolean} [options.cacheAuthHeaders=false] keep getAuthHeaders answers in memory for their
    *   cache_ttl, dropped at once when the connection changes (see header-cache.js); call close()
    *   to end the event streams the cache holds
@@ -79,6 +97,7 @@ class CredvaultClient {
       rootCerts,
       token,
       timeouts = {},
+      keepalive = KEEPALIVE,
       channelOptions = {},
       cacheAuthHeaders = false,
       cacheSize,
@@ -101,6 +120,7 @@ class CredvaultClient {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...timeouts };
     this.stub = new CredentialVault(address, credentials, {
       'grpc.service_config': JSON.stringify(SERVICE_CONFIG),
+      ...keepaliveOptions(keepalive),
       ...channelOptions,
     });
     this.headerCache = cacheAuthHeaders
@@ -214,4 +234,12 @@ class CredvaultClient {
   }
 }
 
-module.exports = { AuthHeaderCache, CredvaultClient, CredvaultError, DEFAULT_TIMEOUTS, RETRIED_METHODS, grpc };
+module.exports = {
+  AuthHeaderCache,
+  CredvaultClient,
+  CredvaultError,
+  DEFAULT_TIMEOUTS,
+  KEEPALIVE,
+  RETRIED_METHODS,
+  grpc,
+};

@@ -5,11 +5,25 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { randomUUID } = require('node:crypto');
-const { CredvaultClient, CredvaultError } = require('../src');
+const { CredvaultClient, CredvaultError, KEEPALIVE } = require('../src');
 
 const address = process.env.CREDVAULT_ADDRESS;
 const key = process.env.CREDVAULT_TEST_JUMPCLOUD_KEY;
 const skip = !address || !key ? 'needs CREDVAULT_ADDRESS and CREDVAULT_TEST_JUMPCLOUD_KEY' : false;
+
+test('keepalive pings are on by default, can be changed or turned off', () => {
+  // grpc-js keeps a channel's options in internalChannel.options (not a public API, only read here).
+  const options = (keepalive) => {
+    const client = new CredvaultClient('127.0.0.1:1', { tls: false, keepalive });
+    const { internalChannel } = client.stub.getChannel();
+    client.close();
+    return [internalChannel.options['grpc.keepalive_time_ms'], internalChannel.options['grpc.keepalive_timeout_ms']];
+  };
+  assert.deepEqual(KEEPALIVE, { time: 20, timeout: 10 });
+  assert.deepEqual(options(undefined), [20000, 10000]);
+  assert.deepEqual(options({ time: 1, timeout: 0.5 }), [1000, 500]);
+  assert.deepEqual(options(null), [undefined, undefined]);
+});
 
 test('create, get headers, verify, delete', { skip }, async (t) => {
   const client = new CredvaultClient(address, { tls: false });

@@ -48,6 +48,9 @@ export interface ClientOptions {
   token?: string;
   /** Seconds per method, over DEFAULT_TIMEOUTS. */
   timeouts?: Partial<Record<MethodName, number>>;
+  /** Seconds between HTTP/2 keepalive pings while a call is open, and for their answer; null: no
+   * pings. Default KEEPALIVE (20 s, 10 s). */
+  keepalive?: { time?: number; timeout?: number } | null;
   channelOptions?: grpc.ChannelOptions;
   /** Keep getAuthHeaders answers in memory for their cache_ttl, dropped at once when the connection
    * changes (the cache follows each tenant's WatchConnectionEvents). Default false. */
@@ -84,6 +87,8 @@ export class CredvaultError extends Error {
 
 export const DEFAULT_TIMEOUTS: Record<MethodName, number>;
 export const RETRIED_METHODS: MethodName[];
+/** Default keepalive: a ping after 20 s without a frame while a call is open, answered within 10 s. */
+export const KEEPALIVE: { time: number; timeout: number };
 export { grpc };
 
 export class CredvaultClient {
