@@ -5,6 +5,7 @@ as after a failover), which lets a test tell "noticed and reconnected" from "stu
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from types import TracebackType
@@ -63,14 +64,10 @@ class FreezingProxy:
 
 
 def _pump(source: socket.socket, sink: socket.socket, frozen: threading.Event) -> None:
-    try:
+    with contextlib.suppress(OSError):  # the proxy is closing
         while data := source.recv(65536):
             if not frozen.is_set():
                 sink.sendall(data)
-    except OSError:
-        pass  # the proxy is closing
     if not frozen.is_set():
-        try:
+        with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)  # pass an end on, as a live path would; a frozen one passes nothing
-        except OSError:
-            pass

@@ -57,6 +57,9 @@ class Keepalive:
         ]
 
 
+DEFAULT_KEEPALIVE = Keepalive()
+
+
 def service_config() -> str:
     """The channel's service config (gRPC's retry machinery, so backoff, jitter and retry throttling are
     gRPC's own rather than a loop here)."""
@@ -70,7 +73,7 @@ def open_channel(
     tls: bool | None = None,
     root_certificates: bytes | None = None,
     token: str | None = None,
-    keepalive: Keepalive | None = Keepalive(),
+    keepalive: Keepalive | None = DEFAULT_KEEPALIVE,
     options: Sequence[tuple[str, Any]] = (),
 ) -> grpc.Channel:
     """A channel to credvault at `target` ("host:port").

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import grpc
 
-from credvault_client.channel import Keepalive, open_channel
+from credvault_client.channel import DEFAULT_KEEPALIVE, Keepalive, open_channel
 from credvault_client.errors import from_rpc_error
 from credvault_client.header_cache import DEFAULT_SIZE, AuthHeaderCache
 from credvault_client.v1 import credvault_pb2 as pb
@@ -68,7 +68,7 @@ class Client:
         tls: bool | None = None,
         root_certificates: bytes | None = None,
         token: str | None = None,
-        keepalive: Keepalive | None = Keepalive(),
+        keepalive: Keepalive | None = DEFAULT_KEEPALIVE,
         options: Sequence[tuple[str, Any]] = (),
         timeouts: Mapping[str, float] | None = None,
         cache_auth_headers: bool = False,
