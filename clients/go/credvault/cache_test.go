@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -282,4 +283,107 @@ func TestCacheUpdateThroughAnotherReplicaReachesIt(t *testing.T) { testChangeRea
 func TestCacheDeleteThroughAnotherReplicaReachesIt(t *testing.T) { testChangeReachesCache(t, "delete") }
 func TestCacheInvalidationThroughAnotherReplicaReachesIt(t *testing.T) {
 	testChangeReachesCache(t, "invalidate")
+}
+
+// freezingProxy forwards TCP connections to upstream; freeze makes the connections open so far forward
+// nothing either way, yet closes none (a partition, a frozen host). Later connections are forwarded (the
+// path is back), so a client that notices can reconnect.
+func freezingProxy(t *testing.T, upstream string) (address string, freeze func()) {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	frozen := map[net.Conn]*atomic.Bool{}
+	go func() {
+		for {
+			down, err := listener.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", upstream)
+			if err != nil {
+				down.Close()
+				continue
+			}
+			stop := &atomic.Bool{}
+			mu.Lock()
+			conns = append(conns, down, up)
+			frozen[down] = stop
+			mu.Unlock()
+			go pump(down, up, stop)
+			go pump(up, down, stop)
+		}
+	}()
+	t.Cleanup(func() {
+		listener.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, conn := range conns {
+			conn.Close()
+		}
+	})
+	return listener.Addr().String(), func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, stop := range frozen {
+			stop.Store(true)
+		}
+	}
+}
+
+func pump(from, to net.Conn, frozen *atomic.Bool) {
+	buffer := make([]byte, 64*1024)
+	for {
+		n, err := from.Read(buffer)
+		if n > 0 && !frozen.Load() {
+			to.Write(buffer[:n])
+		}
+		if err != nil {
+			break
+		}
+	}
+	if !frozen.Load() {
+		to.(*net.TCPConn).CloseWrite() // pass the end on, as a live path would
+	}
+}
+
+// TestCacheFrozenConnectionIsNoticed: both clients cache through one proxy in front of B; it freezes and
+// the key is rotated through A. Only the pinging client notices (a ping after 10 s, grpc-go's floor, and
+// 1 s for the answer), reconnects and replays the update, long before cache_ttl (300 s).
+func TestCacheFrozenConnectionIsNoticed(t *testing.T) {
+	admin := cacheClient(t, os.Getenv("CREDVAULT_REPLICA_A"), "admin", credvault.Options{})
+	address, freeze := freezingProxy(t, os.Getenv("CREDVAULT_REPLICA_B"))
+	pinging := cacheClient(t, address, "worker", credvault.Options{CacheAuthHeaders: true,
+		KeepaliveTime: 10 * time.Second, KeepaliveTimeout: time.Second})
+	silent := cacheClient(t, address, "worker", credvault.Options{CacheAuthHeaders: true, KeepaliveTime: -1})
+	ids := newConnection(t, admin)
+	first, second := os.Getenv("CREDVAULT_TEST_JUMPCLOUD_KEY"), os.Getenv("CREDVAULT_TEST_JUMPCLOUD_KEY_2")
+	for _, cached := range []*credvault.Client{pinging, silent} {
+		if got := servedKey(cached, ids); got != first { // the first miss waits for the stream to open
+			t.Fatalf("served %s, want %s", got, first)
+		}
+	}
+	freeze()
+	_, err := admin.UpdateConnection(context.Background(), &credvaultv1.UpdateConnectionRequest{
+		TenantId: ids.TenantId, ConnectionId: ids.ConnectionId, Credentials: map[string]string{"api_key": second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	updated := time.Now()
+	if got := servedKey(pinging, ids); got != first {
+		t.Fatalf("served %s before the freeze was noticed, want %s from memory", got, first)
+	}
+	deadline := updated.Add(40 * time.Second)
+	for servedKey(pinging, ids) != second && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := servedKey(pinging, ids); got != second {
+		t.Fatalf("still served %s after the freeze, want %s", got, second)
+	}
+	t.Logf("the new key was served %.1f s after the update", time.Since(updated).Seconds())
+	if got := servedKey(silent, ids); got != first {
+		t.Fatalf("the client without pings served %s, want %s from memory", got, first)
+	}
 }

@@ -45,6 +45,36 @@ async function servedKey(vault, ids, options) {
   }
 }
 
+/** A TCP proxy to `address` whose connections can be frozen: bytes stop going either way and no socket
+ * is closed (a partition, a frozen host). Connections opened after a freeze are forwarded (the path is
+ * back), so a client that notices can reconnect. */
+async function freezingProxy(address) {
+  const at = address.lastIndexOf(':');
+  const pairs = [];
+  const listener = net.createServer((down) => {
+    const up = net.connect(Number(address.slice(at + 1)), address.slice(0, at));
+    const pair = { frozen: false, sockets: [down, up] };
+    pairs.push(pair);
+    for (const [from, to] of [
+      [down, up],
+      [up, down],
+    ]) {
+      from.on('data', (data) => pair.frozen || to.write(data));
+      from.on('end', () => pair.frozen || to.end());
+      from.on('error', () => {});
+    }
+  });
+  await new Promise((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${listener.address().port}`,
+    freeze: () => pairs.forEach((pair) => (pair.frozen = true)),
+    close: () => {
+      listener.close();
+      pairs.forEach((pair) => pair.sockets.forEach((socket) => socket.destroy()));
+    },
+  };
+}
+
 let counter = 0;
 async function connection(admin, key = env.CREDVAULT_TEST_JUMPCLOUD_KEY) {
   const ids = { tenant_id: `node-cache-${process.pid}-${++counter}`, connection_id: 'jc' };
@@ -149,3 +179,32 @@ for (const change of ['update', 'delete', 'invalidate']) {
     assert.ok(await eventually(async () => (await servedKey(cached, ids)) === expected), await servedKey(cached, ids));
   });
 }
+
+test('a frozen connection is noticed by keepalive pings and the missed change replayed', { skip }, async (t) => {
+  // Both clients cache through one proxy in front of B (which accepts pings every 0.5 s); the proxy freezes
+  // and the key is rotated through A. Only the pinging client notices (ping after 1 s, 1 s to answer),
+  // reconnects and replays the update, long before cache_ttl (300 s).
+  const proxy = await freezingProxy(env.CREDVAULT_REPLICA_B);
+  const admin = client(env.CREDVAULT_REPLICA_A, 'admin');
+  const pinging = client(proxy.address, 'worker', { cacheAuthHeaders: true, keepalive: { time: 1, timeout: 1 } });
+  const silent = client(proxy.address, 'worker', { cacheAuthHeaders: true, keepalive: null });
+  t.after(() => {
+    [admin, pinging, silent].forEach((c) => c.close());
+    proxy.close();
+  });
+  const ids = await connection(admin);
+  const [first, second] = [env.CREDVAULT_TEST_JUMPCLOUD_KEY, env.CREDVAULT_TEST_JUMPCLOUD_KEY_2];
+  for (const cached of [pinging, silent]) {
+    assert.equal(await servedKey(cached, ids), first);
+    assert.ok(await eventually(() => cached.headerCache.watching(ids.tenant_id)), 'the stream opens');
+  }
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  assert.ok(pinging.headerCache.watching(ids.tenant_id), 'pings are answered, not refused');
+  proxy.freeze();
+  await admin.updateConnection({ ...ids, credentials: { api_key: second } });
+  const updated = Date.now();
+  assert.equal(await servedKey(pinging, ids), first, 'from memory until the freeze is noticed');
+  assert.ok(await eventually(async () => (await servedKey(pinging, ids)) === second), await servedKey(pinging, ids));
+  t.diagnostic(`the new key was served ${((Date.now() - updated) / 1000).toFixed(1)} s after the update`);
+  assert.equal(await servedKey(silent, ids), first, 'without pings the frozen stream is not noticed');
+});
