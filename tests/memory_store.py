@@ -4,6 +4,7 @@ so a test passes here for the same reasons it would against Vault."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from credvault.domain.connections import StoredConnection, not_found
@@ -86,3 +87,35 @@ class MemoryDocuments:
 
     async def delete(self, name: str, deadline: float | None) -> None:
         self.documents.pop(name, None)
+
+
+class MemoryScheduleDocuments:
+    """The schedule's documents (`credvault.vault.schedule_documents`) in memory: versions, and a
+    check-and-set write that answers None when it loses, like Vault's KV v2."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, tuple[dict[str, Any], int]] = {}
+
+    async def read(self, path: str) -> tuple[dict[str, Any], int] | None:
+        found = self.docs.get(path)
+        return None if found is None else (copy.deepcopy(found[0]), found[1])
+
+    async def write(self, path: str, data: dict[str, Any], cas: int) -> int | None:
+        current = self.docs.get(path, ({}, 0))[1]
+        if current != cas:
+            return None
+        self.docs[path] = (copy.deepcopy(data), current + 1)
+        return current + 1
+
+    async def delete(self, path: str) -> None:
+        self.docs.pop(path, None)
+
+
+class Clock:
+    """A wall clock the test moves by setting `now`."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -6,8 +6,9 @@ minute is held by one replica at a time."""
 from __future__ import annotations
 
 import asyncio
-import copy
 from typing import Any
+
+from memory_store import Clock, MemoryScheduleDocuments
 
 from credvault.domain.expiry_book import MAX_ITEMS, WIDTH, Claim, ExpiryBook, Held
 from credvault.domain.model import Deadline
@@ -15,38 +16,11 @@ from credvault.domain.model import Deadline
 NO_DEADLINE = Deadline(None)
 
 
-class MemoryDocuments:
-    def __init__(self) -> None:
-        self.docs: dict[str, tuple[dict[str, Any], int]] = {}
-
-    async def read(self, path: str) -> tuple[dict[str, Any], int] | None:
-        found = self.docs.get(path)
-        return None if found is None else (copy.deepcopy(found[0]), found[1])
-
-    async def write(self, path: str, data: dict[str, Any], cas: int) -> int | None:
-        current = self.docs.get(path, ({}, 0))[1]
-        if current != cas:
-            return None
-        self.docs[path] = (copy.deepcopy(data), current + 1)
-        return current + 1
-
-    async def delete(self, path: str) -> None:
-        self.docs.pop(path, None)
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 START = 1000 * WIDTH  # the start of minute 1000
 
 
-def books(clock: Clock) -> tuple[ExpiryBook, ExpiryBook, MemoryDocuments]:
-    shared = MemoryDocuments()
+def books(clock: Clock) -> tuple[ExpiryBook, ExpiryBook, MemoryScheduleDocuments]:
+    shared = MemoryScheduleDocuments()
     return (
         ExpiryBook(shared, owner="a", lease=15, clock=clock),
         ExpiryBook(shared, owner="b", lease=15, clock=clock),

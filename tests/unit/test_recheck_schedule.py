@@ -4,45 +4,21 @@ in-memory document space (Vault's KV v2 check-and-set semantics) and a clock the
 from __future__ import annotations
 
 import asyncio
-import copy
 import math
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from memory_store import Clock, MemoryScheduleDocuments
 
 from credvault.domain.recheck_book import Claim, Held, ScheduleBook
 from credvault.domain.recheck_budget import MAX_PAUSE, Paused, ProviderBudgets
 from credvault.domain.recheck_timing import Timing
 
 
-class MemoryDocuments:
-    def __init__(self) -> None:
-        self.docs: dict[str, tuple[dict[str, Any], int]] = {}
-
-    async def read(self, path: str) -> tuple[dict[str, Any], int] | None:
-        found = self.docs.get(path)
-        return None if found is None else (copy.deepcopy(found[0]), found[1])
-
-    async def write(self, path: str, data: dict[str, Any], cas: int) -> int | None:
-        current = self.docs.get(path, ({}, 0))[1]
-        if current != cas:
-            return None
-        self.docs[path] = (copy.deepcopy(data), current + 1)
-        return current + 1
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def books(timing: Timing, clock: Clock, lease: float = 15.0) -> list[ScheduleBook]:
-    shared = MemoryDocuments()
+    shared = MemoryScheduleDocuments()
     return [ScheduleBook(shared, timing, owner=name, lease=lease, clock=clock) for name in ("a", "b")]
 
 
