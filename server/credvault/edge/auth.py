@@ -15,11 +15,10 @@ intercepted: probes need health, and the schema reflection serves is public.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import grpc
 from google.protobuf.message import DecodeError
 
 from credvault.domain.errors import (
@@ -72,23 +71,12 @@ class AccessInterceptor(UnaryInterceptor):
         super().__init__()
         self._policy = policy
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[MethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> MethodHandler:
+    def handler_for(self, handler: MethodHandler, method: str) -> MethodHandler:
         """Guards every CredentialVault method it knows; refuses the rest (see `credvault.edge.unguarded`)."""
-        handler = await continuation(handler_call_details)
-        method = handler_call_details.method
-        if handler is None or not method.startswith(SERVICE_PREFIX):
-            return handler
-        if method.removeprefix(SERVICE_PREFIX) not in METHODS or not guardable(handler):
+        name = method.removeprefix(SERVICE_PREFIX)
+        if method.startswith(SERVICE_PREFIX) and (name not in METHODS or not guardable(handler)):
             return refusing(handler, method)
-
-        async def same(_details: grpc.HandlerCallDetails) -> MethodHandler:
-            return handler
-
-        return await super().intercept_service(same, handler_call_details)
+        return super().handler_for(handler, method)
 
     def wrap(self, behavior: Behavior, method: str) -> Behavior:
         if not method.startswith(SERVICE_PREFIX):

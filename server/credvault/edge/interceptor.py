@@ -60,11 +60,12 @@ class UnaryInterceptor(_ServerInterceptor):
         # once per method rather than on every call (a few closures and a handler each time).
         wrapped = self._handlers.get(handler_call_details.method)
         if wrapped is None or wrapped[0] is not handler:
-            wrapped = (handler, self._wrapped(handler, handler_call_details.method))
+            wrapped = (handler, self.handler_for(handler, handler_call_details.method))
             self._handlers[handler_call_details.method] = wrapped
         return wrapped[1]
 
-    def _wrapped(self, handler: MethodHandler, method: str) -> MethodHandler:
+    def handler_for(self, handler: MethodHandler, method: str) -> MethodHandler:
+        """The handler the calls of `method` get instead of `handler` (built once per method)."""
         if inspect.isasyncgenfunction(handler.unary_stream):
             streaming = cast(StreamBehavior, handler.unary_stream)
             wrapped_stream = self.wrap_stream(streaming, method)
