@@ -1,4 +1,5 @@
-"""credvault's interceptors build a method's wrapped handler once, not on every call."""
+"""credvault's interceptors build a method's wrapped handler once, not on every call; the access check's
+refusal of a method it cannot guard included."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import grpc
 
+from credvault.edge.auth import AccessInterceptor
 from credvault.edge.interceptor import Behavior, UnaryInterceptor
 
 
@@ -69,3 +71,31 @@ def test_a_new_inner_handler_is_wrapped_again():
 
     first, second = asyncio.run(calls())
     assert first is not second and interceptor.wrapped == ["/s/A", "/s/A"]
+
+
+def test_the_access_check_refuses_a_method_it_does_not_know_once_built():
+    interceptor = AccessInterceptor(None)
+    inner = grpc.unary_unary_rpc_method_handler(echo)
+
+    async def continuation(_details: grpc.HandlerCallDetails) -> Any:
+        return inner
+
+    class Refused(Exception):
+        pass
+
+    class Context:
+        async def abort(self, code: grpc.StatusCode, details: str) -> None:
+            raise Refused(code, details)
+
+    async def calls() -> list[Any]:
+        method = Details("/credvault.v1.CredentialVault/NotInThePolicy")
+        return [await interceptor.intercept_service(continuation, method) for _ in range(2)]
+
+    first, again = asyncio.run(calls())
+    assert first is again and first is not inner
+    try:
+        asyncio.run(first.unary_unary("r", Context()))
+    except Refused as refused:
+        assert refused.args[0] == grpc.StatusCode.PERMISSION_DENIED
+    else:
+        raise AssertionError("an unknown CredentialVault method ran")
