@@ -19,7 +19,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -107,10 +106,8 @@ def _read(watch: Any, events: list[tuple[pb.ConnectionEvent, float]]) -> None:
 
 
 def _create(stubs: list[Any], cloud: FakeAtlassianCloud, moments: dict[str, datetime]) -> None:
-    site = cloud.add_site(f"s{uuid.uuid4().hex[:12]}.atlassian.net")
     bot = "bench-bot@serviceaccount.atlassian.com"
-    cloud.add_account(site, bot)
-    token = cloud.add_token(bot, scopes={"read:jira-user", "read:jira-work"})
+    site, token = cloud.add_service_account(bot)
 
     def create(item: tuple[int, tuple[str, datetime]]) -> None:
         n, (cid, expires_at) = item

@@ -83,6 +83,13 @@ class FakeAtlassianCloud(FakeAPI):
         self.tokens[token] = Token(email, scopes)
         return token
 
+    def add_service_account(self, email: str) -> tuple[Site, str]:
+        """A new site with `email` as its member and a Jira-read scoped token for it: what an
+        `atlassian-service-account` connection needs. Returns the site and the token."""
+        site = self.add_site(f"s{uuid.uuid4().hex[:12]}.atlassian.net")
+        self.add_account(site, email)
+        return site, self.add_token(email, scopes={"read:jira-user", "read:jira-work"})
+
     def add_token_value(self, email: str, scopes: set[str] | None, token: str) -> None:
         """Accepts `token` (e.g. one a token endpoint minted) for `email`, with `scopes`."""
         self.tokens[token] = Token(email, scopes)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -58,10 +57,8 @@ def stubs(request, vault, fakes, tmp_path_factory) -> Iterator[list[credvault_pb
 
 def test_expiring_then_expired_once_each_near_their_moments(stubs, fakes, tenant):
     cloud = fakes.atlassian
-    site = cloud.add_site(f"s{uuid.uuid4().hex[:12]}.atlassian.net")
     bot = "expiring-bot@serviceaccount.atlassian.com"
-    cloud.add_account(site, bot)
-    token = cloud.add_token(bot, scopes={"read:jira-user", "read:jira-work"})
+    site, token = cloud.add_service_account(bot)
     now = datetime.now(UTC).replace(microsecond=0)
     expiries = {
         "warned-later": now + timedelta(seconds=WARNING + 3),  # the warning is 3 s ahead

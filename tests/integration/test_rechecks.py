@@ -180,10 +180,8 @@ def test_rate_limit_pauses_that_providers_checks_and_changes_nothing(stubs, clea
 
 def test_expiry_warning_once_then_expired_at_expires_at(stubs, cleanup, fakes, tenant, cluster):
     cloud = fakes.atlassian
-    site = cloud.add_site(f"s{uuid.uuid4().hex[:12]}.atlassian.net")
     bot = "expiring-bot@serviceaccount.atlassian.com"
-    cloud.add_account(site, bot)
-    token = cloud.add_token(bot, scopes={"read:jira-user", "read:jira-work"})
+    site, token = cloud.add_service_account(bot)
     expires_at = (datetime.now(UTC) + timedelta(seconds=WARNING + 6)).replace(microsecond=0)
     watch = Watch(stubs[1], tenant)
     stubs[0].CreateConnection(
